@@ -1,0 +1,100 @@
+// The one way core/ touches bytes: a positioned-read interface that files, raw devices,
+// gzip-compressed cores and in-memory test buffers all implement. core/ never imports node:fs.
+
+/**
+ * What kind of object the bytes come from, in NetBSD's terms. It decides libkvm's behaviour:
+ * - 'file': a regular file; libkvm mmaps it, so a read past the end fails with EINVAL.
+ * - 'chardev': a raw character device; fdalign = 512, unaligned reads go through a bounce buffer,
+ *   and kvm_dump_inval zeroes a whole sector.
+ * - 'blockdev': a block device; st_size is 0 so nothing is mapped and reads are plain preads.
+ */
+export type SourceKind = 'file' | 'chardev' | 'blockdev';
+
+export interface DumpSource {
+  /** Path or label, used in messages. */
+  readonly name: string;
+  readonly kind: SourceKind;
+  /** Size in bytes (for devices: the device size where known, else 0). */
+  readonly size: number;
+  /**
+   * pread(2): read up to buf.length bytes at offset. Returns the count (short only at EOF).
+   * Offsets and lengths need not be aligned: adapters that need alignment (O_DIRECT) handle it.
+   * Throws IoError (or a Node system error with .code) on failure.
+   */
+  pread(buf: Uint8Array, offset: number): Promise<number>;
+  /** pwrite(2), present only when the source was opened for writing. */
+  pwrite?(buf: Uint8Array, offset: number): Promise<number>;
+  close?(): Promise<void>;
+}
+
+/** A stream that is written in order and never seeked (a file, a gzip stream, a hash). */
+export interface ByteSink {
+  /** Write all of chunk, or throw IoError / a Node system error. */
+  write(chunk: Uint8Array): Promise<void>;
+}
+
+/** A DumpSource over bytes in memory: for tests, and for small headers. */
+export class MemorySource implements DumpSource {
+  readonly kind: SourceKind;
+  constructor(
+    private bytes: Uint8Array,
+    readonly name = 'memory',
+    kind: SourceKind = 'file',
+    writable = true,
+  ) {
+    this.kind = kind;
+    if (!writable) this.pwrite = undefined;
+  }
+  get size(): number {
+    return this.bytes.length;
+  }
+  /** The current contents (writes are visible). */
+  get contents(): Uint8Array {
+    return this.bytes;
+  }
+  async pread(buf: Uint8Array, offset: number): Promise<number> {
+    if (offset >= this.bytes.length) return 0;
+    const n = Math.min(buf.length, this.bytes.length - offset);
+    buf.set(this.bytes.subarray(offset, offset + n));
+    return n;
+  }
+  pwrite?: (buf: Uint8Array, offset: number) => Promise<number> = async (buf, offset) => {
+    const end = offset + buf.length;
+    if (end > this.bytes.length) {
+      const grown = new Uint8Array(end);
+      grown.set(this.bytes);
+      this.bytes = grown;
+    }
+    this.bytes.set(buf, offset);
+    return buf.length;
+  };
+}
+
+/** A sink that collects everything written, for tests and for hashing small headers. */
+export class MemorySink implements ByteSink {
+  private chunks: Uint8Array[] = [];
+  async write(chunk: Uint8Array): Promise<void> {
+    this.chunks.push(chunk.slice());
+  }
+  bytes(): Uint8Array {
+    const total = this.chunks.reduce((n, c) => n + c.length, 0);
+    const out = new Uint8Array(total);
+    let off = 0;
+    for (const c of this.chunks) {
+      out.set(c, off);
+      off += c.length;
+    }
+    return out;
+  }
+}
+
+/** Read exactly as much as the source gives, looping over short reads until EOF. */
+export async function preadFully(src: DumpSource, buf: Uint8Array, offset: number): Promise<number> {
+  let done = 0;
+  while (done < buf.length) {
+    const n = await src.pread(buf.subarray(done), offset + done);
+    if (n <= 0) break;
+    done += n;
+  }
+  return done;
+}
