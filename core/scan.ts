@@ -1,0 +1,76 @@
+// Dump discovery: find CPU segment headers a dying kernel wrote (format A) at 512-byte boundaries
+// when dumplo is unknown, which is the normal case for a disk attached to a foreign workstation.
+// Streams the source in large reads; memory use is one chunk.
+
+import { ByteView } from './format/bytes.ts';
+import { alignUp, CORE_CPU, KCORE_MAGIC, KCORE_SEG_SIZE, readMidMag } from './format/kcore.ts';
+import { machineByMid } from './machines/index.ts';
+import type { MachineName } from './machines/machine.ts';
+import { preadFully, type DumpSource } from './source.ts';
+
+export interface ScanCandidate {
+  /** Byte offset of the CPU segment header (dumplo * 512). */
+  offset: number;
+  machine: MachineName;
+  /** What kvm_dump_mkheader would return at this offset. */
+  headerSize: number;
+  /** Number of physical segments and bytes of memory the header describes. */
+  segments: number;
+  memoryBytes: number;
+  /** Whether the source is long enough to hold all that memory. */
+  complete: boolean;
+}
+
+export interface ScanOptions {
+  chunkSize?: number;
+  /** Largest CPU segment a real kernel writes; bigger c_size values are noise. */
+  maxCpuDataSize?: number;
+  onProgress?: (scanned: number, total: number) => void;
+  signal?: AbortSignal;
+}
+
+const SECTOR = 512;
+
+export async function scanForDumps(src: DumpSource, opts: ScanOptions = {}): Promise<ScanCandidate[]> {
+  const chunkSize = opts.chunkSize ?? 8 << 20;
+  const maxCpu = opts.maxCpuDataSize ?? 16 << 20;
+  const total = src.size;
+  const chunk = new Uint8Array(chunkSize);
+  const found: ScanCandidate[] = [];
+  for (let base = 0; total === 0 || base < total; base += chunkSize) {
+    opts.signal?.throwIfAborted();
+    const n = await preadFully(src, chunk, base);
+    for (let off = 0; off + KCORE_SEG_SIZE <= n; off += SECTOR) {
+      if (chunk[off + 2] !== 0x8f || chunk[off + 3] !== 0xca) continue; // fast reject before decoding
+      const cand = await examine(src, base + off, chunk.subarray(off, off + KCORE_SEG_SIZE), maxCpu, total);
+      if (cand) found.push(cand);
+    }
+    opts.onProgress?.(Math.min(base + n, total || base + n), total);
+    if (n < chunkSize) break;
+  }
+  return found;
+}
+
+/** A header is plausible when magic, MID and flag fit and the header ends on a sector boundary. */
+async function examine(src: DumpSource, offset: number, seg: Uint8Array, maxCpu: number, total: number): Promise<ScanCandidate | null> {
+  const mm = readMidMag(seg);
+  const module = mm.magic === KCORE_MAGIC && mm.flag === CORE_CPU ? machineByMid(mm.mid) : undefined;
+  if (!module) return null;
+  const cSize = new ByteView(seg, module.littleEndian).u32(4);
+  const cpuOff = alignUp(KCORE_SEG_SIZE, module.alignBytes);
+  const headerSize = cpuOff + cSize;
+  if (cSize === 0 || cSize > maxCpu || headerSize % SECTOR !== 0) return null;
+  const cpuData = new Uint8Array(cSize);
+  if ((await preadFully(src, cpuData, offset + cpuOff)) !== cSize) return null;
+  const state = module.open(cpuData);
+  if (state.segments.length === 0) return null;
+  const memoryBytes = state.segments.reduce((n, s) => n + Number(s.size), 0);
+  return {
+    offset,
+    machine: state.name,
+    headerSize,
+    segments: state.segments.length,
+    memoryBytes,
+    complete: total === 0 || offset + headerSize + memoryBytes <= total,
+  };
+}

@@ -1,0 +1,109 @@
+// kvmdump: the command-line front over core/ and the main-process services.
+
+import { Command, Option } from 'commander';
+import { MACHINE_NAMES } from '../../core/machines/index.ts';
+import type { MachineName } from '../../core/machines/machine.ts';
+import {
+  invalCommand, kvatopCommand, mkheaderCommand, nlistCommand, readCommand, scanCommand, wrtheaderCommand,
+} from './kvm-commands.ts';
+import { makeEmitter } from './output.ts';
+import { parseAddress, parseByteCount, parseCInt, UsageError } from './numbers.ts';
+
+type Opts = Record<string, unknown>;
+
+const machineOption = () => new Option('--machine <name>', 'pin the architecture (as libkvm compiled for it)').choices([...MACHINE_NAMES]);
+
+function dumpArgs(o: Opts) {
+  return {
+    kernel: o.kernel as string | undefined,
+    dump: o.dump as string,
+    dumpOffset: o.dumpOffset === undefined ? undefined : parseByteCount(o.dumpOffset as string, '--dump-offset'),
+    machine: o.machine as MachineName | undefined,
+  };
+}
+
+function withDumpOptions(cmd: Command, kernelRequired = true): Command {
+  (kernelRequired ? cmd.requiredOption('--kernel <file>', 'kernel ELF image (namelist)') : cmd.option('--kernel <file>', 'kernel ELF image (namelist)'))
+    .requiredOption('--dump <file>', 'dump device, dump image, or savecore core file (.core or .core.gz)')
+    .option('--dump-offset <bytes>', 'offset of the dump header (dumplo * 512); decimal or 0x-hex')
+    .addOption(machineOption())
+    .option('--json', 'print one JSON object on stdout');
+  return cmd;
+}
+
+export function buildProgram(setExit: (code: number) => void): Command {
+  const program = new Command('kvmdump')
+    .description('NetBSD kernel crash dumps: kvm_dump(3) re-implemented, savecore export, translation')
+    .showHelpAfterError()
+    .exitOverride();
+  const run = (fn: (o: Opts, out: ReturnType<typeof makeEmitter>) => Promise<number>) => async (o: Opts) => {
+    setExit(await fn(o, makeEmitter(Boolean(o.json))));
+  };
+
+  withDumpOptions(program.command('mkheader').description('validate the CPU segment header at --dump-offset (kvm_dump_mkheader)'))
+    .action(run((o, out) => mkheaderCommand(dumpArgs(o), out)));
+
+  withDumpOptions(program.command('wrtheader').description('write the savecore core-file header (kvm_dump_wrtheader)'))
+    .requiredOption('--dumpsize <n>', 'the int dumpsize argument (bytes of memory data)')
+    .requiredOption('--out <file>', 'file that receives exactly the bytes written')
+    .action(run((o, out) => wrtheaderCommand({ ...dumpArgs(o), dumpsize: parseCInt(o.dumpsize as string, '--dumpsize'), out: o.out as string }, out)));
+
+  withDumpOptions(program.command('inval').description('clear the dump magic on the dump device (kvm_dump_inval); writes!'))
+    .option('--yes', 'confirm the write to the dump device')
+    .action(run((o, out) => invalCommand({ ...dumpArgs(o), yes: Boolean(o.yes) }, out)));
+
+  withDumpOptions(program.command('read').description('read kernel virtual memory (kvm_read)'))
+    .option('--va <addr>', 'virtual address')
+    .option('--symbol <name>', 'symbol whose address to read from')
+    .requiredOption('--length <n>', 'bytes to read')
+    .action(run((o, out) => {
+      if ((o.va === undefined) === (o.symbol === undefined)) throw new UsageError('give exactly one of --va and --symbol');
+      return readCommand({
+        ...dumpArgs(o),
+        va: o.va === undefined ? undefined : parseAddress(o.va as string, '--va'),
+        symbol: o.symbol as string | undefined,
+        length: parseByteCount(o.length as string, '--length'),
+      }, out);
+    }));
+
+  withDumpOptions(program.command('kvatop').description('translate a kernel virtual address (_kvm_kvatop, _kvm_pa2off)'))
+    .requiredOption('--va <addr>', 'virtual address')
+    .action(run((o, out) => kvatopCommand({ ...dumpArgs(o), va: parseAddress(o.va as string, '--va') }, out)));
+
+  program.command('nlist').description('look symbols up in a kernel image (kvm_nlist)')
+    .requiredOption('--kernel <file>', 'kernel ELF image')
+    .addOption(machineOption())
+    .option('--json', 'print one JSON object on stdout')
+    .argument('<names...>', 'symbol names (a leading _ is stripped, as nlist does)')
+    .action(async (names: string[], o: Opts) => {
+      setExit(await nlistCommand({ kernel: o.kernel as string, names, machine: o.machine as MachineName | undefined }, makeEmitter(Boolean(o.json))));
+    });
+
+  program.command('scan').description('find dump headers on a device or image when dumplo is unknown')
+    .requiredOption('--dump <file>', 'device or image')
+    .option('--progress', 'show progress on stderr')
+    .option('--json', 'print one JSON object on stdout')
+    .action(run((o, out) => scanCommand({ dump: o.dump as string, progress: Boolean(o.progress) }, out)));
+
+  return program;
+}
+
+/** Run the CLI; resolves to the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  let code = 0;
+  const program = buildProgram((c) => (code = c));
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`kvmdump: ${e.message}\n`);
+      return 1;
+    }
+    const ce = e as { code?: string; exitCode?: number };
+    if (typeof ce.code === 'string' && ce.code.startsWith('commander.')) {
+      return ce.code === 'commander.helpDisplayed' || ce.code === 'commander.version' ? 0 : 1;
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,76 @@
+// Opening a kernel and a dump the way kvm_openfiles does, over real files and devices: the one
+// path the CLI, the savecore job and the app share. Gzip-compressed cores are indexed once and then
+// read with random access.
+
+import { strerror, errnoOf } from '../../core/errno.ts';
+import { Kvm } from '../../core/kvm.ts';
+import type { MachineName } from '../../core/machines/machine.ts';
+import type { DumpSource } from '../../core/source.ts';
+import { CachedSource } from '../../core/sources/cached.ts';
+import { buildGzipIndex, GzipSource, isGzip } from '../../core/sources/gzip.ts';
+import { openSource } from '../sources/node-source.ts';
+
+export interface OpenDumpOptions {
+  kernelPath?: string | null;
+  dumpPath: string;
+  /** Where the CPU segment header is (dumplo * 512); not needed for savecore core files. */
+  dumpOffset?: number;
+  machine?: MachineName;
+  /** Open the dump for writing (only kvm_dump_inval writes). */
+  writable?: boolean;
+  onIndexProgress?: (done: number, total: number) => void;
+  signal?: AbortSignal;
+}
+
+export interface OpenedDump {
+  kd: Kvm;
+  /** kvm_dump_mkheader's result when it was run (a dump device), null for a core file or no offset. */
+  mkheader: number | null;
+  /** The dump as read (decompressed for .gz). */
+  dump: DumpSource;
+  /** The file or device itself. */
+  rawDump: DumpSource;
+  compressed: boolean;
+  kernel: DumpSource | null;
+  close(): Promise<void>;
+}
+
+/** kvm_openfiles could not open a file: "<path>: <strerror>". */
+export class OpenError extends Error {
+  override name = 'OpenError';
+}
+
+export async function openDump(opts: OpenDumpOptions): Promise<OpenedDump> {
+  const closers: (() => Promise<void>)[] = [];
+  const closeAll = async () => {
+    for (const c of closers.reverse()) await c().catch(() => undefined);
+  };
+  try {
+    const kernel = opts.kernelPath ? await openOrExplain(opts.kernelPath, false) : null;
+    if (kernel) closers.push(() => kernel.close());
+    const rawDump = await openOrExplain(opts.dumpPath, opts.writable ?? false);
+    closers.push(() => rawDump.close());
+    const compressed = await isGzip(rawDump);
+    if (compressed && opts.writable) throw new OpenError(`${opts.dumpPath}: a compressed core cannot be written to; invalidate the dump device instead`);
+    const dump: DumpSource = compressed
+      ? new GzipSource(rawDump, await buildGzipIndex(rawDump, { onProgress: opts.onIndexProgress, signal: opts.signal }))
+      : new CachedSource(rawDump);
+    const kd = await Kvm.open({ dump, kernel: kernel ? new CachedSource(kernel) : null, machine: opts.machine });
+    let mkheader: number | null = null;
+    if (!kd.hasHeader && opts.dumpOffset !== undefined) mkheader = await kd.mkheader(opts.dumpOffset);
+    return { kd, mkheader, dump, rawDump, compressed, kernel, close: closeAll };
+  } catch (e) {
+    await closeAll();
+    throw e;
+  }
+}
+
+async function openOrExplain(path: string, writable: boolean) {
+  try {
+    return await openSource(path, { writable });
+  } catch (e) {
+    const errno = errnoOf(e);
+    if (errno === 'EACCES' || errno === 'EPERM') throw new OpenError((e as Error).message);
+    throw new OpenError(`${path}: ${strerror(errno)}`);
+  }
+}
