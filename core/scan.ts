@@ -6,7 +6,7 @@ import { ByteView } from './format/bytes.ts';
 import { alignUp, CORE_CPU, KCORE_MAGIC, KCORE_SEG_SIZE, readMidMag } from './format/kcore.ts';
 import { machineByMid } from './machines/index.ts';
 import type { MachineName } from './machines/machine.ts';
-import { preadFully, type DumpSource } from './source.ts';
+import { preadFully, type CancelSignal, type DumpSource } from './source.ts';
 
 export interface ScanCandidate {
   /** Byte offset of the CPU segment header (dumplo * 512). */
@@ -26,7 +26,7 @@ export interface ScanOptions {
   /** Largest CPU segment a real kernel writes; bigger c_size values are noise. */
   maxCpuDataSize?: number;
   onProgress?: (scanned: number, total: number) => void;
-  signal?: AbortSignal;
+  signal?: CancelSignal;
 }
 
 const SECTOR = 512;

@@ -98,3 +98,9 @@ export async function preadFully(src: DumpSource, buf: Uint8Array, offset: numbe
   }
   return done;
 }
+
+/** The part of AbortSignal core/ uses (core has no DOM or Node types; a real AbortSignal fits). */
+export interface CancelSignal {
+  readonly aborted: boolean;
+  throwIfAborted(): void;
+}

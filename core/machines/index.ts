@@ -2,9 +2,11 @@
 // reads dumps of every supported architecture on any host.
 
 import type { MachineModule, MachineName } from './machine.ts';
+import { amd64 } from './amd64.ts';
+import { i386 } from './i386.ts';
+import { aarch64 } from './aarch64.ts';
 
-// Filled in by the per-architecture modules (amd64.ts, i386.ts, aarch64.ts).
-export const MACHINES: readonly MachineModule[] = [];
+export const MACHINES: readonly MachineModule[] = Object.freeze([amd64, i386, aarch64]);
 
 export function machineByMid(mid: number): MachineModule | undefined {
   return MACHINES.find((m) => m.mid === mid);

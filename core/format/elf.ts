@@ -1,0 +1,584 @@
+// ELF kernel images: header parsing, NetBSD's nlist(3) symbol lookup (spec section 6) and reads of
+// initialised data at a virtual address through PT_LOAD program headers.
+//
+// Only the ELF header, the section header table, the symbol table and its string table are read:
+// never the whole file. Fields are decoded in the byte order EI_DATA names: we model a reader
+// running on the crashed machine, whose host order is the kernel's (spec 6.3 step 3 reads "host
+// order" and does not check EI_DATA).
+
+import { preadFully, type DumpSource } from '../source.ts';
+
+export const ELF_MAGIC = [0x7f, 0x45, 0x4c, 0x46] as const;
+export const ELFCLASS32 = 1;
+export const ELFCLASS64 = 2;
+export const ELFDATA2LSB = 1;
+export const ELFDATA2MSB = 2;
+
+export const EM_386 = 3;
+export const EM_X86_64 = 62;
+export const EM_AARCH64 = 183;
+
+export const ET_EXEC = 2;
+export const PT_LOAD = 1;
+export const SHT_SYMTAB = 2;
+export const SHT_STRTAB = 3;
+export const SHT_NOBITS = 8;
+export const SHN_UNDEF = 0;
+export const SHN_ABS = 0xfff1;
+
+export const STT_NOTYPE = 0;
+export const STT_OBJECT = 1;
+export const STT_FUNC = 2;
+export const STT_SECTION = 3;
+export const STT_FILE = 4;
+export const STB_LOCAL = 0;
+export const STB_GLOBAL = 1;
+export const STB_WEAK = 2;
+
+/** a.out type codes nlist reports (include/nlist.h, spec 6.2). */
+export const N_UNDF = 0x00;
+export const N_ABS = 0x02;
+export const N_TEXT = 0x04;
+export const N_DATA = 0x06;
+export const N_BSS = 0x08;
+export const N_FN = 0x1e;
+export const N_EXT = 0x01;
+
+export type ElfClass = 32 | 64;
+
+/** Sizes of the fixed records, by class. */
+const LAYOUT = {
+  32: { ehdr: 52, phdr: 32, shdr: 40, sym: 16 },
+  64: { ehdr: 64, phdr: 56, shdr: 64, sym: 24 },
+} as const;
+
+export interface ElfHeader {
+  elfClass: ElfClass;
+  /** Raw EI_DATA; anything but ELFDATA2MSB is decoded little-endian. */
+  data: number;
+  littleEndian: boolean;
+  type: number;
+  machine: number;
+  entry: bigint;
+  phoff: number;
+  phentsize: number;
+  phnum: number;
+  shoff: number;
+  shentsize: number;
+  shnum: number;
+  shstrndx: number;
+}
+
+export type ElfHeaderResult = { ok: true; header: ElfHeader } | { ok: false; reason: string };
+
+/** A 64-bit file field as a JS number; values past 2^53 stay huge so range checks still fail. */
+function toOffset(v: bigint): number {
+  return Number(v);
+}
+
+function dataView(bytes: Uint8Array): DataView {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** Read `length` bytes at `offset`; null when the file is shorter. */
+async function readExact(src: DumpSource, offset: number, length: number): Promise<Uint8Array | null> {
+  const buf = new Uint8Array(length);
+  if (length === 0) return buf;
+  const n = await preadFully(src, buf, offset);
+  return n === length ? buf : null;
+}
+
+function hasElfMagic(b: Uint8Array): boolean {
+  return b.length >= 4 && ELF_MAGIC.every((m, i) => b[i] === m);
+}
+
+/** Parse the ELF header (ELF32 or ELF64, either byte order). */
+export async function readElfHeader(src: DumpSource): Promise<ElfHeaderResult> {
+  const buf = new Uint8Array(LAYOUT[64].ehdr);
+  const got = await preadFully(src, buf, 0);
+  if (!hasElfMagic(buf.subarray(0, got))) return { ok: false, reason: 'not an ELF file' };
+  if (got < 16) return { ok: false, reason: `truncated ELF header (${got} bytes)` };
+  const cls = buf[4];
+  if (cls !== ELFCLASS32 && cls !== ELFCLASS64) return { ok: false, reason: `bad ELF class ${cls}` };
+  const elfClass: ElfClass = cls === ELFCLASS32 ? 32 : 64;
+  const need = LAYOUT[elfClass].ehdr;
+  if (got < need) return { ok: false, reason: `truncated ELF header (${got} of ${need} bytes)` };
+  const data = buf[5];
+  const le = data !== ELFDATA2MSB;
+  const dv = dataView(buf);
+  // The word-sized fields differ by class; the 16-bit ones start at e_ehsize (after e_flags).
+  const words =
+    elfClass === 32
+      ? { entry: BigInt(dv.getUint32(24, le)), phoff: dv.getUint32(28, le), shoff: dv.getUint32(32, le), ehsizeAt: 40 }
+      : {
+          entry: dv.getBigUint64(24, le),
+          phoff: toOffset(dv.getBigUint64(32, le)),
+          shoff: toOffset(dv.getBigUint64(40, le)),
+          ehsizeAt: 52,
+        };
+  const at = words.ehsizeAt;
+  return {
+    ok: true,
+    header: {
+      elfClass,
+      data,
+      littleEndian: le,
+      type: dv.getUint16(16, le),
+      machine: dv.getUint16(18, le),
+      entry: words.entry,
+      phoff: words.phoff,
+      phentsize: dv.getUint16(at + 2, le),
+      phnum: dv.getUint16(at + 4, le),
+      shoff: words.shoff,
+      shentsize: dv.getUint16(at + 6, le),
+      shnum: dv.getUint16(at + 8, le),
+      shstrndx: dv.getUint16(at + 10, le),
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Section headers and the symbol table
+
+interface SectionHeader {
+  name: number;
+  type: number;
+  offset: number;
+  size: number;
+  link: number;
+  info: number;
+}
+
+function parseSectionHeader(dv: DataView, off: number, h: ElfHeader): SectionHeader {
+  const le = h.littleEndian;
+  if (h.elfClass === 32) {
+    return {
+      name: dv.getUint32(off, le),
+      type: dv.getUint32(off + 4, le),
+      offset: dv.getUint32(off + 16, le),
+      size: dv.getUint32(off + 20, le),
+      link: dv.getUint32(off + 24, le),
+      info: dv.getUint32(off + 28, le),
+    };
+  }
+  return {
+    name: dv.getUint32(off, le),
+    type: dv.getUint32(off + 4, le),
+    offset: toOffset(dv.getBigUint64(off + 24, le)),
+    size: toOffset(dv.getBigUint64(off + 32, le)),
+    link: dv.getUint32(off + 40, le),
+    info: dv.getUint32(off + 44, le),
+  };
+}
+
+/** The symbol table and its string table, loaded. */
+interface SymbolTable {
+  header: ElfHeader;
+  symtab: DataView;
+  strtab: Uint8Array;
+  symentsize: number;
+  nsyms: number;
+}
+
+type Located<T> = { ok: true; value: T } | { ok: false; reason: string };
+
+function extendsPastEof(offset: number, size: number, fileSize: number): boolean {
+  return offset + size > fileSize;
+}
+
+/** Section header table checks and the last SHT_SYMTAB (spec 6.3 steps 6–8). */
+async function loadSymbolTable(src: DumpSource, h: ElfHeader): Promise<Located<SymbolTable>> {
+  const sizes = LAYOUT[h.elfClass];
+  if (h.shentsize !== sizes.shdr) {
+    return { ok: false, reason: `e_shentsize ${h.shentsize} != ${sizes.shdr}` };
+  }
+  const tableSize = h.shnum * h.shentsize;
+  if (extendsPastEof(h.shoff, tableSize, src.size)) {
+    return { ok: false, reason: `section header table extends past end of file (offset ${h.shoff})` };
+  }
+  const table = await readExact(src, h.shoff, tableSize);
+  if (!table) return { ok: false, reason: `short read of section header table (offset ${h.shoff})` };
+  const dv = dataView(table);
+
+  // The last SYMTAB wins: the C loop overwrites its choice for every SYMTAB it meets (6.3 step 7).
+  let symtab: SectionHeader | undefined;
+  for (let i = 0; i < h.shnum; i++) {
+    const sh = parseSectionHeader(dv, i * sizes.shdr, h);
+    if (sh.type === SHT_SYMTAB) symtab = sh;
+  }
+  if (!symtab) return { ok: false, reason: 'stripped (no SYMTAB)' };
+  if (symtab.offset === 0) return { ok: false, reason: 'stripped (SYMTAB sh_offset 0)' };
+  // C indexes the table with sh_link unchecked (undefined behaviour past the end): refuse instead.
+  if (symtab.link >= h.shnum) {
+    return { ok: false, reason: `SYMTAB sh_link ${symtab.link} >= e_shnum ${h.shnum}` };
+  }
+  const strtab = parseSectionHeader(dv, symtab.link * sizes.shdr, h);
+  if (extendsPastEof(symtab.offset, symtab.size, src.size)) {
+    return { ok: false, reason: `SYMTAB extends past end of file (offset ${symtab.offset}, size ${symtab.size})` };
+  }
+  if (extendsPastEof(strtab.offset, strtab.size, src.size)) {
+    return {
+      ok: false,
+      reason: `string table extends past end of file (offset ${strtab.offset}, size ${strtab.size})`,
+    };
+  }
+  const symBytes = await readExact(src, symtab.offset, symtab.size);
+  const strBytes = await readExact(src, strtab.offset, strtab.size);
+  if (!symBytes || !strBytes) return { ok: false, reason: 'short read of SYMTAB or its string table' };
+  return {
+    ok: true,
+    value: {
+      header: h,
+      symtab: dataView(symBytes),
+      strtab: strBytes,
+      symentsize: sizes.sym,
+      nsyms: Math.floor(symtab.size / sizes.sym),
+    },
+  };
+}
+
+/** Byte offset of symbol i's st_name, st_info, st_shndx, st_value, st_size fields. */
+function symFieldOffsets(cls: ElfClass) {
+  return cls === 32
+    ? { name: 0, value: 4, size: 8, info: 12, shndx: 14 }
+    : { name: 0, info: 4, shndx: 6, value: 8, size: 16 };
+}
+
+function readWord(dv: DataView, off: number, cls: ElfClass, le: boolean): bigint {
+  return cls === 32 ? BigInt(dv.getUint32(off, le)) : dv.getBigUint64(off, le);
+}
+
+// ---------------------------------------------------------------------------------------------
+// nlist
+
+export interface AcceptedMachine {
+  elfClass: ElfClass;
+  elfMachines: readonly number[];
+}
+
+export interface NlistOptions {
+  /** The ELF readers compiled in and their MACHDEP_ID_CASES (spec 6.1, 6.3 step 4). */
+  acceptedMachines: readonly AcceptedMachine[];
+}
+
+export interface NlistEntry {
+  name: string;
+  type: number;
+  value: bigint;
+  found: boolean;
+}
+
+export interface NlistResult {
+  /** __fdnlist's return: entries not matched (spec 6.3 step 11), or -1 for an unusable file. */
+  result: number;
+  entries: NlistEntry[];
+  /** Why the result is -1 (NetBSD itself only says "bad namelist"). */
+  reason?: string;
+}
+
+/** UTF-8 bytes of a string (core/ has no TextEncoder in its lib). */
+export function utf8Encode(s: string): Uint8Array {
+  const out: number[] = [];
+  for (const ch of s) {
+    let cp = ch.codePointAt(0)!;
+    if (cp >= 0xd800 && cp <= 0xdfff) cp = 0xfffd; // lone surrogate
+    if (cp < 0x80) out.push(cp);
+    else if (cp < 0x800) out.push(0xc0 | (cp >> 6), 0x80 | (cp & 0x3f));
+    else if (cp < 0x10000) out.push(0xe0 | (cp >> 12), 0x80 | ((cp >> 6) & 0x3f), 0x80 | (cp & 0x3f));
+    else out.push(0xf0 | (cp >> 18), 0x80 | ((cp >> 12) & 0x3f), 0x80 | ((cp >> 6) & 0x3f), 0x80 | (cp & 0x3f));
+  }
+  return Uint8Array.from(out);
+}
+
+/** Decode UTF-8 leniently (invalid sequences become U+FFFD). */
+export function utf8Decode(b: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < b.length; ) {
+    const c = b[i];
+    const n = c < 0x80 ? 1 : c >= 0xf0 && c < 0xf8 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 0;
+    if (n === 1) {
+      s += String.fromCharCode(c);
+      i++;
+      continue;
+    }
+    let cp = n === 0 ? -1 : c & (0x7f >> n);
+    for (let k = 1; k < n && cp >= 0; k++) {
+      const cc = b[i + k];
+      cp = cc !== undefined && (cc & 0xc0) === 0x80 ? (cp << 6) | (cc & 0x3f) : -1;
+    }
+    if (cp < 0 || cp > 0x10ffff) {
+      s += '\ufffd';
+      i++;
+    } else {
+      s += String.fromCodePoint(cp);
+      i += n;
+    }
+  }
+  return s;
+}
+
+/**
+ * The name a request entry is compared with: one leading '_' removed (spec 6.3 step 10), as C
+ * bytes (a NUL inside the JS string ends the C string).
+ */
+function wantedBytes(requestName: string): Uint8Array {
+  const bytes = utf8Encode(requestName.startsWith('_') ? requestName.slice(1) : requestName);
+  const nul = bytes.indexOf(0);
+  return nul < 0 ? bytes : bytes.subarray(0, nul);
+}
+
+/** Entries before the terminator: the list ends at the first empty name (spec 6.2). */
+function activeRequestCount(names: readonly string[]): number {
+  const end = names.indexOf('');
+  return end < 0 ? names.length : end;
+}
+
+/**
+ * strcmp(strtab + nameOff, want) == 0. A name running off the end of the string table ends
+ * there (C would read on into the mapping: undefined, so we pick the bounded reading).
+ */
+function nameEquals(strtab: Uint8Array, nameOff: number, want: Uint8Array): boolean {
+  const len = want.length;
+  if (nameOff + len > strtab.length) return false;
+  for (let k = 0; k < len; k++) if (strtab[nameOff + k] !== want[k]) return false;
+  const end = nameOff + len;
+  return end === strtab.length || strtab[end] === 0;
+}
+
+/** n_type from an ELF symbol (spec 6.3 step 10): other ELF types keep the entry's old n_type. */
+function nlistType(previous: number, stInfo: number): number {
+  let type: number;
+  switch (stInfo & 0xf) {
+    case STT_NOTYPE:
+      type = N_UNDF;
+      break;
+    case STT_OBJECT:
+      type = N_DATA;
+      break;
+    case STT_FUNC:
+      type = N_TEXT;
+      break;
+    case STT_FILE:
+      type = N_FN;
+      break;
+    default:
+      type = previous;
+  }
+  return stInfo >> 4 !== STB_LOCAL ? type | N_EXT : type;
+}
+
+function unmatchedEntries(names: readonly string[]): NlistEntry[] {
+  return names.map((name) => ({ name, type: 0, value: 0n, found: false }));
+}
+
+function failure(names: readonly string[], reason: string): NlistResult {
+  return { result: -1, entries: unmatchedEntries(names), reason };
+}
+
+/** Why no compiled-in ELF reader takes this file (spec 6.1, 6.3 steps 3–4), or null if one does. */
+function machineRejection(h: ElfHeader, accepted: readonly AcceptedMachine[]): string | null {
+  const readers = accepted.filter((a) => a.elfClass === h.elfClass);
+  if (readers.length === 0) return `ELF${h.elfClass} not accepted on this architecture`;
+  const machines = readers.flatMap((a) => a.elfMachines);
+  if (machines.includes(h.machine)) return null;
+  return `e_machine ${h.machine} not accepted (expected ${machines.join(' or ')})`;
+}
+
+/**
+ * The symbol scan (spec 6.3 steps 9–11), duplicate quirk included: every symbol updates the first
+ * request entry it matches, found or not, and each match decrements the count until it is <= 0.
+ */
+function scanSymbols(table: SymbolTable, names: readonly string[]): NlistResult {
+  const entries = unmatchedEntries(names);
+  const active = activeRequestCount(names);
+  const wants = names.slice(0, active).map(wantedBytes);
+  const { symtab, strtab, symentsize, nsyms, header } = table;
+  const { elfClass: cls, littleEndian: le } = header;
+  const f = symFieldOffsets(cls);
+  let nent = active;
+  if (nent === 0) return { result: 0, entries };
+  scan: for (let i = 0; i < nsyms; i++) {
+    const base = i * symentsize;
+    const nameOff = symtab.getUint32(base + f.name, le);
+    if (nameOff >= strtab.length) continue;
+    for (let r = 0; r < active; r++) {
+      if (!nameEquals(strtab, nameOff, wants[r])) continue;
+      const e = entries[r];
+      e.value = readWord(symtab, base + f.value, cls, le);
+      e.type = nlistType(e.type, symtab.getUint8(base + f.info));
+      e.found = true;
+      if (--nent <= 0) break scan;
+      break; // only the first matching entry per symbol
+    }
+  }
+  return { result: nent, entries };
+}
+
+/**
+ * __fdnlist over an ELF file. NetBSD tries ELF32 then ELF64, each rejecting a file of the other
+ * class by its class byte; since a file has one class, checking that class against the accepted
+ * readers is the same thing.
+ */
+export async function fdnlist(src: DumpSource, names: string[], opts: NlistOptions): Promise<NlistResult> {
+  const parsed = await readElfHeader(src);
+  if (!parsed.ok) return failure(names, parsed.reason);
+  const h = parsed.header;
+  const rejected = machineRejection(h, opts.acceptedMachines);
+  if (rejected) return failure(names, rejected);
+  if (src.kind === 'chardev') {
+    return failure(names, 'character device: NetBSD would query /dev/ksyms (spec 6.4), not modelled');
+  }
+  const table = await loadSymbolTable(src, h);
+  if (!table.ok) return failure(names, table.reason);
+  return scanSymbols(table.value, names);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Symbol listing (for the UI's symbol search)
+
+export interface ElfSymbol {
+  /** Index in the symbol table. */
+  index: number;
+  name: string;
+  value: bigint;
+  size: bigint;
+  /** STT_* */
+  type: number;
+  /** STB_* */
+  bind: number;
+  shndx: number;
+}
+
+/** Why an ELF file cannot be used (the same texts NlistResult.reason carries). */
+export class ElfFormatError extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+    this.name = 'ElfFormatError';
+  }
+}
+
+function nameAt(strtab: Uint8Array, off: number): string {
+  if (off >= strtab.length) return '';
+  let end = strtab.indexOf(0, off);
+  if (end < 0) end = strtab.length;
+  return utf8Decode(strtab.subarray(off, end));
+}
+
+/**
+ * Every named symbol of the last SYMTAB, in file order. Throws ElfFormatError when the file is
+ * not a usable ELF file (machine is not checked: any ELF kernel can be browsed).
+ */
+export async function listSymbols(
+  src: DumpSource,
+  opts: { includeUnnamed?: boolean } = {},
+): Promise<ElfSymbol[]> {
+  const parsed = await readElfHeader(src);
+  if (!parsed.ok) throw new ElfFormatError(parsed.reason);
+  const table = await loadSymbolTable(src, parsed.header);
+  if (!table.ok) throw new ElfFormatError(table.reason);
+  const { symtab, strtab, symentsize, nsyms, header } = table.value;
+  const { elfClass: cls, littleEndian: le } = header;
+  const f = symFieldOffsets(cls);
+  const out: ElfSymbol[] = [];
+  for (let i = 0; i < nsyms; i++) {
+    const base = i * symentsize;
+    const name = nameAt(strtab, symtab.getUint32(base + f.name, le));
+    if (!name && !opts.includeUnnamed) continue;
+    const info = symtab.getUint8(base + f.info);
+    out.push({
+      index: i,
+      name,
+      value: readWord(symtab, base + f.value, cls, le),
+      size: readWord(symtab, base + f.size, cls, le),
+      type: info & 0xf,
+      bind: info >> 4,
+      shndx: symtab.getUint16(base + f.shndx, le),
+    });
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Virtual addresses through PT_LOAD
+
+export interface LoadSegment {
+  offset: number;
+  vaddr: bigint;
+  paddr: bigint;
+  filesz: bigint;
+  memsz: bigint;
+  flags: number;
+}
+
+/** The PT_LOAD program headers; [] when the table is missing, malformed or outside the file. */
+export async function readLoadSegments(src: DumpSource, h?: ElfHeader): Promise<LoadSegment[]> {
+  if (!h) {
+    const parsed = await readElfHeader(src);
+    if (!parsed.ok) return [];
+    h = parsed.header;
+  }
+  const size = LAYOUT[h.elfClass].phdr;
+  if (h.phnum === 0 || h.phentsize !== size) return [];
+  const table = await readExact(src, h.phoff, h.phnum * size);
+  if (!table) return [];
+  const dv = dataView(table);
+  const le = h.littleEndian;
+  const out: LoadSegment[] = [];
+  for (let i = 0; i < h.phnum; i++) {
+    const o = i * size;
+    if (dv.getUint32(o, le) !== PT_LOAD) continue;
+    out.push(
+      h.elfClass === 32
+        ? {
+            offset: dv.getUint32(o + 4, le),
+            vaddr: BigInt(dv.getUint32(o + 8, le)),
+            paddr: BigInt(dv.getUint32(o + 12, le)),
+            filesz: BigInt(dv.getUint32(o + 16, le)),
+            memsz: BigInt(dv.getUint32(o + 20, le)),
+            flags: dv.getUint32(o + 24, le),
+          }
+        : {
+            flags: dv.getUint32(o + 4, le),
+            offset: toOffset(dv.getBigUint64(o + 8, le)),
+            vaddr: dv.getBigUint64(o + 16, le),
+            paddr: dv.getBigUint64(o + 24, le),
+            filesz: dv.getBigUint64(o + 32, le),
+            memsz: dv.getBigUint64(o + 40, le),
+          },
+    );
+  }
+  return out;
+}
+
+/** The file offset holding the byte at va (inside some p_vaddr..p_vaddr+p_filesz), or null. */
+export async function elfVaToFileOffset(src: DumpSource, va: bigint): Promise<number | null> {
+  for (const seg of await readLoadSegments(src)) {
+    if (va >= seg.vaddr && va < seg.vaddr + seg.filesz) return seg.offset + Number(va - seg.vaddr);
+  }
+  return null;
+}
+
+/**
+ * `length` bytes of the loaded image at va, as the kernel starts with them: file bytes for
+ * p_filesz, zeros up to p_memsz (bss). null when any byte lies in no PT_LOAD or the file is short.
+ */
+export async function readElfVirtual(src: DumpSource, va: bigint, length: number): Promise<Uint8Array | null> {
+  const segments = await readLoadSegments(src);
+  const out = new Uint8Array(length);
+  let done = 0;
+  while (done < length) {
+    const at = va + BigInt(done);
+    const seg = segments.find((s) => at >= s.vaddr && at < s.vaddr + s.memsz);
+    if (!seg) return null;
+    const inSeg = at - seg.vaddr;
+    const chunk = Math.min(length - done, Number(seg.memsz - inSeg));
+    const fromFile = Math.max(0, Math.min(chunk, Number(seg.filesz - inSeg)));
+    if (fromFile > 0) {
+      const bytes = await readExact(src, seg.offset + Number(inSeg), fromFile);
+      if (!bytes) return null;
+      out.set(bytes, done);
+    }
+    done += chunk; // the rest of the chunk stays zero: bss
+  }
+  return out;
+}

@@ -1,0 +1,37 @@
+// The x86 segment table and pa2off (kvm_x86_64.c / kvm_i386.c, spec 5.1): nmemsegs entries of
+// phys_ram_seg_t at ALIGN(sizeof cpu_kcore_hdr_t), searched in order, first match wins.
+
+import type { PhysRamSeg } from '../format/kcore.ts';
+import { readSegment, segmentStartsInside } from './cpu-data.ts';
+
+/**
+ * The nmemsegs entries at off. C trusts nmemsegs and reads past the CPU data when it is too
+ * large; entries beyond the data would be zero-filled here, and a zero entry (size 0) never
+ * matches and adds nothing to the offset, so stopping at the end of the data is equivalent —
+ * and keeps a garbage count (say 2^64 - 1) from looping forever.
+ */
+export function decodeCountedSegments(
+  cpuData: Uint8Array,
+  off: number,
+  nmemsegs: bigint,
+  littleEndian: boolean,
+): PhysRamSeg[] {
+  const segments: PhysRamSeg[] = [];
+  for (let i = 0; BigInt(i) < nmemsegs && segmentStartsInside(cpuData, off, i); i++) {
+    segments.push(readSegment(cpuData, off, i, littleEndian));
+  }
+  return segments;
+}
+
+/**
+ * Offset of pa in the memory data (spec 5.1): sizes of the segments before the first one holding
+ * pa, plus pa - start. No match → the total size of all segments (the end of the memory data).
+ */
+export function x86Pa2off(segments: readonly PhysRamSeg[], pa: bigint): number {
+  let off = 0n;
+  for (const { start, size } of segments) {
+    if (start <= pa && pa - start < size) return Number(off + (pa - start));
+    off += size;
+  }
+  return Number(off);
+}
