@@ -4,7 +4,7 @@
 // and cite the spec section that demands them.
 
 import { ByteView } from '../format/bytes.ts';
-import { fdnlist, type NlistResult } from '../format/elf.ts';
+import { fdnlist, readElfHeader, type NlistResult } from '../format/elf.ts';
 import { alignUp, KCORE_MAGIC, KCORE_SEG_SIZE, readMidMag, type KcoreHdr } from '../format/kcore.ts';
 import { midName } from '../format/mids.ts';
 import { machineByName, MACHINES } from '../machines/index.ts';
@@ -36,7 +36,8 @@ export interface InvalWrite {
 export class Kvm {
   private readonly errs = new ErrorState();
   private readonly io: DumpIo;
-  private readonly pinned: MachineModule | undefined;
+  /** The architecture libkvm is "compiled for": --machine, else the kernel image's, else none (the MID decides). */
+  private pinned: MachineModule | undefined;
   private module: MachineModule | null = null;
   private state: MachineState | null = null;
   private kcoreHdrValue: KcoreHdr | null = null;
@@ -55,6 +56,7 @@ export class Kvm {
   /** kvm_openfiles for a crash dump (spec 4.3): a format-B header at offset 0 is loaded silently. */
   static async open(opts: KvmOpenOptions): Promise<Kvm> {
     const kd = new Kvm(opts);
+    kd.pinned ??= await machineOfKernel(opts.kernel ?? null);
     const loaded = await loadFormatB(kd.io, kd.errs, kd.pinned);
     if (loaded) {
       kd.install(loaded.module, loaded.kcoreHdr, loaded.cpuData);
@@ -320,4 +322,17 @@ export class Kvm {
     const accepted = this.pinned ? [this.pinned] : this.module ? [this.module] : MACHINES;
     return fdnlist(kernel, names, { acceptedMachines: accepted });
   }
+}
+
+/**
+ * The architecture of the kernel image, if it is an ELF file of a supported machine. libkvm only
+ * reads dumps of the machine it was compiled for, and the kernel given with the dump is that
+ * machine: so an amd64 kernel with a dump whose header says MID_I386 gets "invalid magic in
+ * cpu_hdr", exactly as on NetBSD/amd64.
+ */
+async function machineOfKernel(kernel: DumpSource | null): Promise<MachineModule | undefined> {
+  if (!kernel) return undefined;
+  const h = await readElfHeader(kernel).catch(() => null);
+  if (!h?.ok) return undefined;
+  return MACHINES.find((m) => m.elfClass === h.header.elfClass && m.elfMachines.includes(h.header.machine));
 }
