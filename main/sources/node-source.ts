@@ -1,0 +1,323 @@
+// DumpSource over a real file or disk device. The source *kind* matters to libkvm semantics
+// (spec 4.3-4.4): regular files are mapped (size from st_size), character (raw) devices need
+// sector-aligned I/O on BSD/macOS, block devices report st_size 0.
+
+import { constants as fsConstants, promises as fsp, type BigIntStats } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import { IoError, errnoOf, strerror, type Errno } from '../../core/errno.ts';
+import type { DumpSource, SourceKind } from '../../core/source.ts';
+
+/** DEV_BSIZE: the alignment raw character devices demand. */
+export const SECTOR_SIZE = 512;
+/** Node rejects single reads/writes above 2 GiB; larger requests are split. */
+const MAX_IO = 1 << 30;
+
+export interface SourceIdentity {
+  readonly path: string;
+  readonly realPath: string;
+  readonly dev: number;
+  readonly ino: number;
+  readonly rdev: number;
+  readonly mode: SourceKind;
+  /** st_size for files; the device size where it could be found, else 0. */
+  readonly size: number;
+}
+
+export interface NodeSource extends DumpSource {
+  readonly identity: SourceIdentity;
+  close(): Promise<void>;
+}
+
+export interface OpenSourceOptions {
+  /** Open O_RDWR instead of O_RDONLY (needed for kvm_dump_inval). */
+  writable?: boolean;
+  /** Override the detected kind (identity.mode still reports what fstat said). */
+  kind?: SourceKind;
+}
+
+/** How to get access to a file or device we may not open. */
+export function permissionHint(path: string, platform: string = process.platform): string {
+  if (platform === 'win32') return `run the workbench as Administrator to read ${path}`;
+  const groupAdvice =
+    platform === 'linux'
+      ? `add your user to the 'disk' group (sudo usermod -aG disk $USER) and log in again`
+      : `add your user to the 'operator' group that owns disk devices and log in again`;
+  return `to get access, run the workbench elevated (e.g. with sudo), or ${groupAdvice}; for a regular file, check its permissions (chmod/chown)`;
+}
+
+/** The message for a failed operation: path, operation, offset, NetBSD strerror, and a hint. */
+export function describeIoFailure(path: string, operation: string, errno: Errno, offset?: number, platform?: string): string {
+  const where = offset === undefined ? '' : ` at offset ${offset}`;
+  const base = `${path}: ${operation}${where}: ${strerror(errno)}`;
+  return errno === 'EACCES' || errno === 'EPERM' ? `${base} (${permissionHint(path, platform)})` : base;
+}
+
+function ioError(path: string, operation: string, e: unknown, offset?: number): IoError {
+  if (e instanceof IoError) return e;
+  const errno = errnoOf(e);
+  return new IoError(errno, describeIoFailure(path, operation, errno, offset));
+}
+
+function kindOf(st: BigIntStats): SourceKind | null {
+  if (st.isFile()) return 'file';
+  if (st.isCharacterDevice()) return 'chardev';
+  if (st.isBlockDevice()) return 'blockdev';
+  return null;
+}
+
+/** Linux dev_t → "major:minor" (glibc's gnu_dev_major/minor encoding). */
+function linuxDeviceNumber(rdev: bigint): string {
+  const major = ((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & ~0xfffn);
+  const minor = (rdev & 0xffn) | ((rdev >> 12n) & ~0xffn);
+  return `${major}:${minor}`;
+}
+
+/** Linux publishes block device sizes in 512-byte units under /sys/dev/block. */
+async function linuxSysfsSize(rdev: bigint): Promise<number | null> {
+  if (process.platform !== 'linux') return null;
+  try {
+    const text = await fsp.readFile(`/sys/dev/block/${linuxDeviceNumber(rdev)}/size`, 'utf8');
+    const sectors = Number(text.trim());
+    return Number.isSafeInteger(sectors) ? sectors * 512 : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Size by probing: does a sector-aligned read at offset k·512 return data? Exponential then
+ * binary search, at most ~2·MAX_PROBE_LOG2 reads. Unbounded devices (/dev/zero) give 0 (unknown).
+ */
+async function probeDeviceSize(readSector: (sector: number) => Promise<number>): Promise<number> {
+  const MAX_PROBE_LOG2 = 43; // 2^43 sectors = 4 EiB
+  const hasData = async (sector: number) => {
+    try {
+      return (await readSector(sector)) > 0;
+    } catch {
+      return false;
+    }
+  };
+  if (!(await hasData(0))) return 0;
+  let low = 0; // known to have data
+  let high = -1; // known not to (once found)
+  for (let log = 0; log <= MAX_PROBE_LOG2; log++) {
+    const sector = 2 ** log;
+    if (!(await hasData(sector))) {
+      high = sector;
+      break;
+    }
+    low = sector;
+  }
+  if (high < 0) return 0;
+  while (high - low > 1) {
+    const mid = Math.floor((low + high) / 2);
+    if (await hasData(mid)) low = mid;
+    else high = mid;
+  }
+  return high * SECTOR_SIZE;
+}
+
+/** Positioned I/O on an open handle, looping over short transfers. */
+class HandleIo {
+  constructor(
+    private readonly handle: FileHandle,
+    private readonly path: string,
+  ) {}
+
+  /** One read call (split at MAX_IO); returns what the OS returned. */
+  async readOnce(buf: Uint8Array, offset: number): Promise<number> {
+    try {
+      const { bytesRead } = await this.handle.read(buf, 0, Math.min(buf.length, MAX_IO), offset);
+      return bytesRead;
+    } catch (e) {
+      throw ioError(this.path, 'read', e, offset);
+    }
+  }
+
+  /** pread until buf is full or EOF. */
+  async readFully(buf: Uint8Array, offset: number): Promise<number> {
+    let done = 0;
+    while (done < buf.length) {
+      const n = await this.readOnce(buf.subarray(done), offset + done);
+      if (n === 0) break;
+      done += n;
+    }
+    return done;
+  }
+
+  async writeFully(buf: Uint8Array, offset: number): Promise<number> {
+    let done = 0;
+    while (done < buf.length) {
+      try {
+        const chunk = buf.subarray(done, done + Math.min(buf.length - done, MAX_IO));
+        const { bytesWritten } = await this.handle.write(chunk, 0, chunk.length, offset + done);
+        if (bytesWritten === 0) throw new IoError('EIO', `${this.path}: write at offset ${offset + done} made no progress`);
+        done += bytesWritten;
+      } catch (e) {
+        throw ioError(this.path, 'write', e, offset + done);
+      }
+    }
+    return done;
+  }
+
+  /**
+   * Read with every device transfer sector-aligned in offset and length (raw devices on
+   * BSD/macOS reject anything else). Aligned middles go straight into buf; ragged ends bounce.
+   */
+  async readAligned(buf: Uint8Array, offset: number): Promise<number> {
+    const bounce = new Uint8Array(SECTOR_SIZE); // per call: concurrent reads must not share it
+    let done = 0;
+    while (done < buf.length) {
+      const pos = offset + done;
+      const within = pos % SECTOR_SIZE;
+      const left = buf.length - done;
+      if (within === 0 && left >= SECTOR_SIZE) {
+        const whole = left - (left % SECTOR_SIZE);
+        const n = await this.readOnce(buf.subarray(done, done + Math.min(whole, MAX_IO)), pos);
+        if (n === 0) break;
+        done += n;
+        continue;
+      }
+      const got = await this.readFully(bounce, pos - within);
+      const n = Math.min(left, got - within);
+      if (n <= 0) break;
+      buf.set(bounce.subarray(within, within + n), done);
+      done += n;
+    }
+    return done;
+  }
+
+  /** Write whole sectors only: ragged ends are read, patched and written back. */
+  async writeAligned(buf: Uint8Array, offset: number): Promise<number> {
+    const bounce = new Uint8Array(SECTOR_SIZE);
+    let done = 0;
+    while (done < buf.length) {
+      const pos = offset + done;
+      const within = pos % SECTOR_SIZE;
+      const left = buf.length - done;
+      if (within === 0 && left >= SECTOR_SIZE) {
+        const whole = left - (left % SECTOR_SIZE);
+        done += await this.writeFully(buf.subarray(done, done + whole), pos);
+        continue;
+      }
+      const sectorStart = pos - within;
+      const got = await this.readFully(bounce, sectorStart);
+      bounce.fill(0, got); // past the end: nothing to preserve
+      const n = Math.min(left, SECTOR_SIZE - within);
+      bounce.set(buf.subarray(done, done + n), within);
+      await this.writeFully(bounce, sectorStart);
+      done += n;
+    }
+    return done;
+  }
+}
+
+async function deviceSize(io: HandleIo, st: BigIntStats, kind: SourceKind): Promise<number> {
+  const fromSysfs = kind === 'blockdev' ? await linuxSysfsSize(st.rdev) : null;
+  if (fromSysfs !== null) return fromSysfs;
+  const sector = new Uint8Array(SECTOR_SIZE);
+  return probeDeviceSize((n) => io.readAligned(sector, n * SECTOR_SIZE));
+}
+
+class NodeFileSource implements NodeSource {
+  private closed = false;
+  private currentSize: number;
+
+  constructor(
+    private readonly handle: FileHandle,
+    private readonly io: HandleIo,
+    readonly identity: SourceIdentity,
+    readonly kind: SourceKind,
+    writable: boolean,
+  ) {
+    this.currentSize = identity.size;
+    if (!writable) this.pwrite = undefined;
+  }
+
+  get name(): string {
+    return this.identity.path;
+  }
+
+  get size(): number {
+    return this.currentSize;
+  }
+
+  async pread(buf: Uint8Array, offset: number): Promise<number> {
+    this.checkUsable('read', offset);
+    return this.kind === 'chardev' ? this.io.readAligned(buf, offset) : this.io.readFully(buf, offset);
+  }
+
+  pwrite?: (buf: Uint8Array, offset: number) => Promise<number> = async (buf, offset) => {
+    this.checkUsable('write', offset);
+    const n = this.kind === 'chardev' ? await this.io.writeAligned(buf, offset) : await this.io.writeFully(buf, offset);
+    if (this.identity.mode === 'file') this.currentSize = Math.max(this.currentSize, offset + n);
+    return n;
+  };
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      await this.handle.close();
+    } catch (e) {
+      throw ioError(this.identity.path, 'close', e);
+    }
+  }
+
+  private checkUsable(operation: string, offset: number): void {
+    if (this.closed) throw new IoError('EBADF', describeIoFailure(this.identity.path, operation, 'EBADF', offset));
+    if (!Number.isSafeInteger(offset) || offset < 0) {
+      throw new IoError('EINVAL', describeIoFailure(this.identity.path, operation, 'EINVAL', offset));
+    }
+  }
+}
+
+/**
+ * Open a dump file or disk device. fstat decides the kind: regular file → 'file' (size
+ * st_size), character device → 'chardev' (aligned bounce I/O), block device → 'blockdev'.
+ * Opened O_RDONLY unless writable. Failures are IoErrors naming the path (with a how-to-get-
+ * access hint for EACCES/EPERM).
+ */
+export async function openSource(path: string, opts: OpenSourceOptions = {}): Promise<NodeSource> {
+  const writable = opts.writable ?? false;
+  const flags = writable ? fsConstants.O_RDWR : fsConstants.O_RDONLY;
+  let handle: FileHandle;
+  try {
+    handle = await fsp.open(path, flags);
+  } catch (e) {
+    throw ioError(path, writable ? 'open for writing' : 'open', e);
+  }
+  try {
+    return await describeOpened(handle, path, opts, writable);
+  } catch (e) {
+    await handle.close().catch(() => undefined);
+    throw e;
+  }
+}
+
+async function describeOpened(handle: FileHandle, path: string, opts: OpenSourceOptions, writable: boolean): Promise<NodeSource> {
+  let st: BigIntStats;
+  try {
+    st = await handle.stat({ bigint: true });
+  } catch (e) {
+    throw ioError(path, 'fstat', e);
+  }
+  const mode = kindOf(st);
+  if (mode === null) {
+    const errno: Errno = st.isDirectory() ? 'EISDIR' : 'EINVAL';
+    throw new IoError(errno, `${path}: not a regular file or disk device: ${strerror(errno)}`);
+  }
+  const io = new HandleIo(handle, path);
+  const size = mode === 'file' ? Number(st.size) : await deviceSize(io, st, mode);
+  const realPath = await fsp.realpath(path).catch(() => path);
+  const identity: SourceIdentity = {
+    path,
+    realPath,
+    dev: Number(st.dev),
+    ino: Number(st.ino),
+    rdev: Number(st.rdev),
+    mode,
+    size,
+  };
+  return new NodeFileSource(handle, io, identity, opts.kind ?? mode, writable);
+}
