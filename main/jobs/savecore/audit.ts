@@ -1,0 +1,67 @@
+// <dir>/kvmdump-audit.log: one JSON object per line for every action taken on evidence (scan,
+// save, verify, invalidate, refusal). Opened in append mode and fsynced per line; never rewritten.
+
+import { promises as fsp, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const AUDIT_LOG = 'kvmdump-audit.log';
+
+export type AuditAction = 'scan' | 'save' | 'verify' | 'invalidate' | 'refusal' | 'cancel' | 'cleanup';
+
+export interface AuditEntry {
+  action: AuditAction;
+  device: string;
+  [key: string]: unknown;
+}
+
+export class AuditLog {
+  /** Lines that could not be appended (directory missing or full): reported, never fatal. */
+  readonly failures: string[] = [];
+  constructor(
+    readonly path: string,
+    private readonly enabled = true,
+  ) {}
+
+  static inDirectory(directory: string, enabled = true): AuditLog {
+    return new AuditLog(join(directory, AUDIT_LOG), enabled);
+  }
+
+  async append(entry: AuditEntry): Promise<void> {
+    if (!this.enabled) return;
+    const line = JSON.stringify({ time: new Date().toISOString(), pid: process.pid, tool: toolVersion(), ...entry }, bigintAsHex) + '\n';
+    try {
+      const fh = await fsp.open(this.path, 'a', 0o600);
+      try {
+        await fh.appendFile(line);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+    } catch (e) {
+      this.failures.push(`${this.path}: ${(e as Error).message}`);
+    }
+  }
+}
+
+export function bigintAsHex(_key: string, value: unknown): unknown {
+  return typeof value === 'bigint' ? `0x${value.toString(16)}` : value;
+}
+
+let cachedVersion: string | null = null;
+
+/** "kvmdump-workbench <version>" from the nearest package.json (source tree or dist/). */
+export function toolVersion(): string {
+  if (cachedVersion) return cachedVersion;
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 8; i++) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name && pkg.version) return (cachedVersion = `${pkg.name} ${pkg.version}`);
+    } catch {
+      /* keep walking up */
+    }
+    dir = dirname(dir);
+  }
+  return (cachedVersion = 'kvmdump-workbench (unknown version)');
+}

@@ -1,0 +1,236 @@
+// savecore's decisions about the dump (spec 7.2–7.4), each returning what savecore would log and
+// whether it lets the save go ahead. Values come from the dump through translation (kvm_read); the
+// reference dumpmag and version come from the kernel image file itself (standing in for the
+// running kernel savecore reads through /dev/kmem).
+
+import { promises as fsp } from 'node:fs';
+import { errnoOf, strerror } from '../../../core/errno.ts';
+import { ByteView } from '../../../core/format/bytes.ts';
+import { readElfVirtual } from '../../../core/format/elf.ts';
+import type { Kvm } from '../../../core/kvm.ts';
+import type { DumpSource } from '../../../core/source.ts';
+import type { LogPriority } from './events.ts';
+import { readMinfree } from './bounds.ts';
+
+export interface LogLine {
+  priority: LogPriority;
+  message: string;
+}
+
+/** The dump kernel's list (spec 7.2), in savecore's index order, with its leading underscores. */
+export const DUMP_SYMBOLS = [
+  '_time_second', '_time', '_dumpsize', '_version', '_dumpmag', '_panicstr', '_panicstart', '_panicend', '_msgbufp',
+  '_ksyms_symsz', '_ksyms_strsz', '_ksyms_hdr', '_ksyms_symtabs',
+] as const;
+/** Symbols without which nothing can be saved; the others are recorded as missing. */
+export const REQUIRED_SYMBOLS = ['_dumpsize', '_version', '_dumpmag'] as const;
+
+export interface SymbolLookup {
+  /** name without the underscore → address (only symbols found with a non-zero value). */
+  values: Map<string, bigint>;
+  missingOptional: string[];
+  /** The first required symbol missing (savecore exits at the first), or null. */
+  missingRequired: string | null;
+  log: LogLine[];
+}
+
+/** nlist the dump symbols; "<kernel>: <name> not in namelist" for a required one (spec 7.2). */
+export async function lookupDumpSymbols(kd: Kvm, kernelName: string): Promise<SymbolLookup> {
+  const log: LogLine[] = [];
+  const nl = await kd.nlist([...DUMP_SYMBOLS]);
+  if (nl.result === -1) log.push({ priority: 'err', message: `${kernelName}: kvm_nlist: ${kd.geterr()}` });
+  const values = new Map<string, bigint>();
+  DUMP_SYMBOLS.forEach((name, i) => {
+    const e = nl.entries[i];
+    if (nl.result !== -1 && e?.found && e.value !== 0n) values.set(name.slice(1), e.value);
+  });
+  const missing = (n: string) => !values.has(n.slice(1));
+  const missingRequired = REQUIRED_SYMBOLS.find(missing) ?? null;
+  if (missingRequired) log.push({ priority: 'err', message: `${kernelName}: ${missingRequired} not in namelist` });
+  const missingOptional = DUMP_SYMBOLS.filter((n) => missing(n) && !(REQUIRED_SYMBOLS as readonly string[]).includes(n)).map((n) => n.slice(1));
+  return { values, missingOptional, missingRequired, log };
+}
+
+function wordOf(kd: Kvm, bytes: Uint8Array, size: 4 | 8, signed: boolean): bigint {
+  const v = new ByteView(bytes, kd.machineModule?.littleEndian ?? true);
+  if (size === 8) return signed ? v.i64(0) : v.u64(0);
+  return signed ? BigInt(v.i32(0)) : BigInt(v.u32(0));
+}
+
+/** KREAD: kvm_read of exactly `size` bytes, or the geterr text. A missing symbol reads VA 0, as in C. */
+async function kread(kd: Kvm, va: bigint | undefined, size: number): Promise<Uint8Array | string> {
+  const buf = new Uint8Array(size);
+  const n = await kd.read(va ?? 0n, buf);
+  return n === size ? buf : kd.geterr();
+}
+
+export interface DumpPresence {
+  present: boolean;
+  dumpmag: number | null;
+  referenceDumpmag: number | null;
+  dumpsizePages: number | null;
+  /** dumpsize × page size, 64-bit (spec 9.4). */
+  dumpbytes: number;
+  /** The reference dumpmag could not be read from the kernel file: savecore exits 1. */
+  fatal: boolean;
+  log: LogLine[];
+}
+
+/** dump_exists (spec 7.3 step 4): the dump's dumpmag against the kernel file's, and dumpsize. */
+export async function dumpExists(
+  kd: Kvm, kernel: DumpSource, syms: SymbolLookup, pageSize: number, verbose: boolean,
+): Promise<DumpPresence> {
+  const log: LogLine[] = [];
+  const magVa = syms.values.get('dumpmag')!;
+  const refBytes = await readElfVirtual(kernel, magVa, 4);
+  if (!refBytes) {
+    log.push({ priority: 'err', message: `kvm_read: ${kernel.name}: dumpmag (0x${magVa.toString(16)}) is not in the kernel file's loaded data` });
+    return { present: false, dumpmag: null, referenceDumpmag: null, dumpsizePages: null, dumpbytes: 0, fatal: true, log };
+  }
+  const reference = Number(wordOf(kd, refBytes, 4, false));
+  const result: DumpPresence = { present: false, dumpmag: null, referenceDumpmag: reference, dumpsizePages: null, dumpbytes: 0, fatal: false, log };
+  const mag = await kread(kd, magVa, 4);
+  if (typeof mag === 'string') {
+    log.push({ priority: 'warning', message: `kvm_read: ${mag}` });
+    return result;
+  }
+  result.dumpmag = Number(wordOf(kd, mag, 4, false));
+  const size = await kread(kd, syms.values.get('dumpsize'), 4);
+  if (typeof size === 'string') {
+    log.push({ priority: 'warning', message: `kvm_read: ${size}` });
+    return result;
+  }
+  result.dumpsizePages = Number(wordOf(kd, size, 4, true));
+  result.dumpbytes = result.dumpsizePages * pageSize; // computed before the magic test so -f can use it
+  if (result.dumpmag !== reference) {
+    if (verbose) log.push({ priority: 'warning', message: `magic number mismatch (0x${result.dumpmag.toString(16)} != 0x${reference.toString(16)})` });
+    log.push({ priority: 'warning', message: 'no core dump' });
+    return result;
+  }
+  result.present = true;
+  return result;
+}
+
+/** A C string of at most 1023 bytes: the buffer is char[1024] with a NUL forced at 1023. */
+function versionText(bytes: Uint8Array): string {
+  const b = bytes.subarray(0, 1023);
+  const nul = b.indexOf(0);
+  return Buffer.from(nul === -1 ? b : b.subarray(0, nul)).toString('latin1');
+}
+
+/** The kernel file's version string (1024 bytes, shorter at the end of a segment). */
+async function kernelVersion(kernel: DumpSource, va: bigint): Promise<string> {
+  for (let len = 1024; len >= 1; len >>= 1) {
+    const b = await readElfVirtual(kernel, va, len);
+    if (b) return versionText(b);
+  }
+  return '';
+}
+
+export interface VersionCheck {
+  running: string;
+  dump: string;
+  mismatch: boolean;
+  log: LogLine[];
+}
+
+/** check_kmem's version comparison (spec 7.4); read errors are ignored, as savecore does. */
+export async function compareVersions(kd: Kvm, kernel: DumpSource, syms: SymbolLookup, kernelName: string): Promise<VersionCheck> {
+  const va = syms.values.get('version')!;
+  const running = await kernelVersion(kernel, va);
+  const buf = new Uint8Array(1024);
+  const n = await kd.read(va, buf);
+  const dump = versionText(n > 0 ? buf.subarray(0, n) : new Uint8Array(0));
+  const mismatch = running !== dump;
+  const log: LogLine[] = mismatch
+    ? [{ priority: 'warning', message: `warning: ${kernelName} version mismatch:\n\t${running}\nand\t${dump}\n` }]
+    : [];
+  return { running, dump, mismatch, log };
+}
+
+/** savecore's LEEWAY: 60 days. */
+export const LEEWAY = 60 * 24 * 60 * 60;
+
+export interface CrashTime {
+  ok: boolean;
+  /** Seconds since the epoch, or null when unreadable. */
+  time: number | null;
+  source: 'time_second' | 'time' | null;
+  log: LogLine[];
+}
+
+/** get_crashtime (spec 7.3 step 9). time_t and struct timeval's tv_sec are 64-bit on NetBSD. */
+export async function crashTime(kd: Kvm, syms: SymbolLookup, now: number): Promise<CrashTime> {
+  const log: LogLine[] = [];
+  let source: CrashTime['source'] = 'time_second';
+  let raw = await kread(kd, syms.values.get('time_second'), 8);
+  if (typeof raw === 'string') {
+    source = 'time';
+    raw = await kread(kd, syms.values.get('time'), 16);
+    if (typeof raw === 'string') {
+      log.push({ priority: 'warning', message: `kvm_read: ${raw} (and _time_second is not defined also)` });
+      return { ok: false, time: null, source: null, log };
+    }
+  }
+  const t = Number(wordOf(kd, raw.subarray(0, 8), 8, true));
+  if (t === 0) {
+    log.push({ priority: 'warning', message: 'dump time is zero' });
+    return { ok: false, time: 0, source, log };
+  }
+  log.push({ priority: 'info', message: `system went down at ${ctime(t)}` });
+  if (t < now - LEEWAY || t > now + LEEWAY) {
+    log.push({ priority: 'warning', message: 'dump time is unreasonable' });
+    return { ok: false, time: t, source, log };
+  }
+  return { ok: true, time: t, source, log };
+}
+
+const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** ctime(3) in local time: "Wed Nov 18 12:53:20 2026\n". */
+export function ctime(seconds: number): string {
+  const d = new Date(seconds * 1000);
+  const p2 = (n: number) => String(n).padStart(2, '0');
+  return `${DAYS[d.getDay()]} ${MONTHS[d.getMonth()]} ${String(d.getDate()).padStart(2, ' ')} ${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())} ${d.getFullYear()}\n`;
+}
+
+export interface SpaceCheck {
+  ok: boolean;
+  /** statfs failed: savecore exits 1 even with -f. */
+  fatal: boolean;
+  spaceFreeKiB: number;
+  neededKiB: number;
+  minfreeKiB: number;
+  log: LogLine[];
+}
+
+/** check_space (spec 7.3 step 10). Without a minfree file it never refuses. */
+export async function checkSpace(directory: string, kernelPath: string | null, dumpbytes: number): Promise<SpaceCheck> {
+  const log: LogLine[] = [];
+  let kernelSize = 20 * 1024 * 1024;
+  if (kernelPath) {
+    try {
+      kernelSize = Number((await fsp.stat(kernelPath, { bigint: true })).blocks) * 512;
+    } catch {
+      /* savecore keeps its 20 MiB guess */
+    }
+  }
+  let spaceFree: number;
+  try {
+    const st = await fsp.statfs(directory);
+    spaceFree = Math.floor((st.bavail * st.bsize) / 1024);
+  } catch (e) {
+    log.push({ priority: 'err', message: `${directory}: ${strerror(errnoOf(e))}` });
+    return { ok: false, fatal: true, spaceFreeKiB: 0, neededKiB: 0, minfreeKiB: 0, log };
+  }
+  const minfree = await readMinfree(directory);
+  const needed = Math.floor((dumpbytes + kernelSize) / 1024);
+  const base = { fatal: false, spaceFreeKiB: spaceFree, neededKiB: needed, minfreeKiB: minfree };
+  if (minfree > 0 && spaceFree - needed < minfree) {
+    log.push({ priority: 'warning', message: `no dump, not enough free space in ${directory}` });
+    return { ok: false, ...base, log };
+  }
+  if (spaceFree - needed < minfree) log.push({ priority: 'warning', message: 'dump performed, but free space threshold crossed' });
+  return { ok: true, ...base, log };
+}

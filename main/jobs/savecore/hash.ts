@@ -1,0 +1,93 @@
+// SHA-256 on a worker thread. Hashing every byte twice (memory data and file) on the main thread
+// would make the CPU, not the disk, the limit; a worker per stream lets both cores hash while the
+// main thread keeps reads and writes flowing. Chunks are copied to the worker (a memcpy, far
+// cheaper than hashing) and a bounded number are in flight, so memory stays constant.
+
+import { createHash } from 'node:crypto';
+import { Worker } from 'node:worker_threads';
+
+export interface StreamHash {
+  update(chunk: Uint8Array): Promise<void> | void;
+  digest(): Promise<string>;
+  /** Stop without a result (cancel, failure). */
+  dispose(): Promise<void>;
+}
+
+/** The same interface on the calling thread (small inputs, tests). */
+export class InlineSha256 implements StreamHash {
+  private readonly h = createHash('sha256');
+  update(chunk: Uint8Array): void {
+    this.h.update(chunk);
+  }
+  async digest(): Promise<string> {
+    return this.h.digest('hex');
+  }
+  async dispose(): Promise<void> {}
+}
+
+const WORKER_SOURCE = `
+const { parentPort } = require('node:worker_threads');
+const h = require('node:crypto').createHash('sha256');
+parentPort.on('message', (m) => {
+  if (m === 'digest') parentPort.postMessage({ digest: h.digest('hex') });
+  else { h.update(m); parentPort.postMessage({ ack: true }); }
+});
+`;
+
+export class ThreadedSha256 implements StreamHash {
+  private readonly worker = new Worker(WORKER_SOURCE, { eval: true });
+  /** Chunks accepted but not yet hashed; enqueued synchronously, so order is the call order. */
+  private queued: Uint8Array[] = [];
+  private inflight = 0;
+  private roomWaiters: (() => void)[] = [];
+  private digestWaiter: ((hex: string) => void) | null = null;
+  private failure: Error | null = null;
+
+  constructor(private readonly maxInflight = 8) {
+    this.worker.on('message', (m: { ack?: true; digest?: string }) => {
+      if (m.ack) {
+        this.inflight--;
+        this.pump();
+      } else if (m.digest !== undefined) {
+        this.digestWaiter?.(m.digest);
+      }
+    });
+    this.worker.on('error', (e) => {
+      this.failure = e;
+      for (const w of this.roomWaiters.splice(0)) w();
+    });
+  }
+
+  /** Takes the chunk now (call order = hash order); resolves when there is room for more. */
+  async update(chunk: Uint8Array): Promise<void> {
+    if (this.failure) throw this.failure;
+    this.queued.push(chunk);
+    this.pump();
+    if (this.queued.length > 0) await new Promise<void>((r) => this.roomWaiters.push(r));
+    if (this.failure) throw this.failure;
+  }
+
+  private pump(): void {
+    while (this.inflight < this.maxInflight && this.queued.length > 0) {
+      this.inflight++;
+      this.worker.postMessage(this.queued.shift()!);
+    }
+    if (this.queued.length === 0) for (const w of this.roomWaiters.splice(0)) w();
+  }
+
+  async digest(): Promise<string> {
+    while (this.queued.length > 0 && !this.failure) await new Promise<void>((r) => this.roomWaiters.push(r));
+    if (this.failure) throw this.failure;
+    const hex = await new Promise<string>((resolve) => {
+      this.digestWaiter = resolve;
+      this.worker.postMessage('digest'); // after every chunk: the worker handles messages in order
+    });
+    await this.worker.terminate();
+    return hex;
+  }
+
+  async dispose(): Promise<void> {
+    this.queued = [];
+    await this.worker.terminate();
+  }
+}

@@ -1,0 +1,33 @@
+// kvm_dump_inval on a handle opened writable only for this one write: the device stays read-only
+// for everything else the job does (spec 4.8, 7.5).
+
+import { openDump, OpenError } from '../../session/open-dump.ts';
+
+export interface InvalidationResult {
+  status: 'invalidated' | 'failed' | 'skipped';
+  /** Where the zeros went (dumpmag's sector or long), when written. */
+  offset: number | null;
+  length: number | null;
+  error: string | null;
+}
+
+export async function invalidateDump(device: string, kernel: string | null, dumpOffset: number): Promise<InvalidationResult> {
+  let opened;
+  try {
+    opened = await openDump({ kernelPath: kernel, dumpPath: device, dumpOffset, writable: true });
+  } catch (e) {
+    if (!(e instanceof OpenError)) throw e;
+    return { status: 'failed', offset: null, length: null, error: e.message };
+  }
+  try {
+    const { kd } = opened;
+    if (!kd.hasHeader) return { status: 'failed', offset: null, length: null, error: kd.geterr() || 'no dump header' };
+    const rc = await kd.inval();
+    const w = kd.lastInval;
+    return rc === 0 && w
+      ? { status: 'invalidated', offset: w.offset, length: w.length, error: null }
+      : { status: 'failed', offset: null, length: null, error: kd.geterr() };
+  } finally {
+    await opened.close();
+  }
+}

@@ -1,0 +1,427 @@
+// The savecore job: savecore(8)'s flow (spec 7.3) over a device or image, with the workbench's
+// evidence rules on top — read-only until a verified archive exists, crash-safe files, hashes,
+// manifest, triage report, audit log, progress and cancellation. Plain Node: used by the CLI, the
+// app (events, AbortSignal) and the tests.
+
+import { promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+import { errnoOf, strerror } from '../../../core/errno.ts';
+import type { Kvm } from '../../../core/kvm.ts';
+import { scanForDumps, type ScanCandidate } from '../../../core/scan.ts';
+import { readPanicMessage, savecoreSyslogLine } from '../../../core/triage/panic.ts';
+import { buildTriageReport, formatReportText } from '../../../core/triage/report.ts';
+import { openDump, OpenError, type OpenedDump } from '../../session/open-dump.ts';
+import { openSource, type NodeSource } from '../../sources/node-source.ts';
+import { AuditLog, bigintAsHex } from './audit.ts';
+import { takeBounds } from './bounds.ts';
+import {
+  checkSpace, compareVersions, crashTime, dumpExists, lookupDumpSymbols, type LogLine, type SpaceCheck,
+} from './checks.ts';
+import { ProgressMeter, type EventSink, type SavecoreEvent } from './events.ts';
+import { invalidateDump, type InvalidationResult } from './invalidate.ts';
+import { buildManifest, readBootTime, type DeviceIdentity, type ManifestInput } from './manifest.ts';
+import {
+  DEFAULT_BLOCK_SIZE, DEFAULT_GZIP_CHUNK, DEFAULT_LEVEL, DEFAULT_PAGE_SIZE, type SavecoreOptions,
+} from './options.ts';
+import { saveCore, type SaveResult } from './save.ts';
+import { removeStalePartials, writeFileDurably } from './writer.ts';
+import { createHash } from 'node:crypto';
+
+export type { SavecoreOptions } from './options.ts';
+export type { SavecoreEvent } from './events.ts';
+
+export interface SavecoreHooks {
+  /** After the core is written and fsynced, before it is read back (tests corrupt it here). */
+  beforeVerify?(tempCorePath: string): Promise<void> | void;
+  /** After each block of memory is copied (tests cancel mid-copy here). */
+  onBlockCopied?(done: number, total: number): void;
+}
+
+export interface SavecoreControl {
+  signal?: AbortSignal;
+  onEvent?: EventSink;
+  hooks?: SavecoreHooks;
+}
+
+export type SavecoreStatus =
+  | 'saved' // archive written and verified (dump invalidated unless --keep)
+  | 'cleared' // -c
+  | 'dump-present' // -n with a dump
+  | 'no-dump' // nothing to save
+  | 'choose-dump' // several dumps found: --dump-offset needed
+  | 'refused' // a check or the verification said no
+  | 'failed' // I/O or other fatal error
+  | 'cancelled';
+
+export interface SavecoreResult {
+  exitCode: 0 | 1;
+  status: SavecoreStatus;
+  /** Everything savecore logged, in order. */
+  messages: LogLine[];
+  device: string;
+  directory: string;
+  dumpOffset: number | null;
+  candidates: ScanCandidate[] | null;
+  bounds: number | null;
+  files: { core: string; kernel: string; manifest: string; report: string | null } | null;
+  save: SaveResult | null;
+  invalidation: InvalidationResult | null;
+  /** Symbols the dump kernel lacked (required ones make the run fail). */
+  missingSymbols: string[];
+  panicMessage: string | null;
+  crashTime: number | null;
+}
+
+class Cancelled extends Error {}
+
+export async function runSavecore(opts: SavecoreOptions, ctl: SavecoreControl = {}): Promise<SavecoreResult> {
+  return new SavecoreRun(opts, ctl).run();
+}
+
+class SavecoreRun {
+  private readonly result: SavecoreResult;
+  private readonly audit: AuditLog;
+  private readonly emit: EventSink;
+  private readonly kernelName: string;
+  private readonly pageSize: number;
+  private readonly now: number;
+
+  constructor(
+    private readonly opts: SavecoreOptions,
+    private readonly ctl: SavecoreControl,
+  ) {
+    this.emit = (e: SavecoreEvent) => ctl.onEvent?.(e);
+    this.kernelName = opts.kernel ?? '(null)';
+    this.pageSize = opts.pageSize ?? DEFAULT_PAGE_SIZE;
+    this.now = opts.now ?? Math.floor(Date.now() / 1000);
+    // -n only looks: it leaves no trace in the directory.
+    this.audit = AuditLog.inDirectory(opts.directory, !opts.testOnly);
+    this.result = {
+      exitCode: 1, status: 'failed', messages: [], device: opts.device, directory: opts.directory, dumpOffset: opts.dumpOffset ?? null,
+      candidates: null, bounds: null, files: null, save: null, invalidation: null, missingSymbols: [], panicMessage: null, crashTime: null,
+    };
+  }
+
+  private log(priority: LogLine['priority'], message: string): void {
+    this.result.messages.push({ priority, message });
+    this.emit({ type: 'log', priority, message });
+  }
+
+  private logAll(lines: LogLine[]): void {
+    for (const l of lines) this.log(l.priority, l.message);
+  }
+
+  private finish(status: SavecoreStatus, exitCode: 0 | 1): SavecoreResult {
+    this.result.status = status;
+    this.result.exitCode = exitCode;
+    this.emit({ type: 'phase', phase: 'done' });
+    return this.result;
+  }
+
+  private async refuse(status: SavecoreStatus, reason: string, extra: Record<string, unknown> = {}): Promise<SavecoreResult> {
+    await this.audit.append({ action: 'refusal', device: this.opts.device, dumpOffset: this.result.dumpOffset, status, reason, ...extra });
+    return this.finish(status, 1);
+  }
+
+  private checkCancel(): void {
+    if (this.ctl.signal?.aborted) throw new Cancelled();
+  }
+
+  async run(): Promise<SavecoreResult> {
+    try {
+      return await this.runChecked();
+    } catch (e) {
+      if (e instanceof Cancelled || this.ctl.signal?.aborted) {
+        this.log('warning', 'cancelled: nothing was saved under a final name and the dump was not invalidated');
+        await this.audit.append({ action: 'cancel', device: this.opts.device, dumpOffset: this.result.dumpOffset, bounds: this.result.bounds });
+        return this.finish('cancelled', 1);
+      }
+      throw e;
+    }
+  }
+
+  private async runChecked(): Promise<SavecoreResult> {
+    const o = this.opts;
+    const offset = o.dumpOffset ?? (await this.findDump());
+    if (offset === null) return this.result;
+    this.result.dumpOffset = offset;
+    if (o.verbose) this.emit({ type: 'stdout', text: `dumplo = ${offset} (${Math.floor(offset / 512)} * 512)\n` });
+
+    let opened: OpenedDump;
+    try {
+      opened = await openDump({ kernelPath: o.kernel, dumpPath: o.device, writable: false, signal: this.ctl.signal });
+    } catch (e) {
+      if (!(e instanceof OpenError)) throw e;
+      this.log('err', e.message);
+      return this.refuse('failed', e.message);
+    }
+    try {
+      return await this.withDump(opened, offset);
+    } finally {
+      await opened.close();
+    }
+  }
+
+  /** No --dump-offset: scan the device; exactly one dump header must be found. */
+  private async findDump(): Promise<number | null> {
+    const o = this.opts;
+    this.emit({ type: 'phase', phase: 'scan' });
+    let src: NodeSource;
+    try {
+      src = await openSource(o.device);
+    } catch (e) {
+      this.log('err', (e as Error).message);
+      await this.refuse('failed', (e as Error).message);
+      return null;
+    }
+    let candidates: ScanCandidate[];
+    try {
+      const meter = new ProgressMeter(this.emit, 'scan', src.size);
+      candidates = await scanForDumps(src, { signal: this.ctl.signal, onProgress: (d) => meter.update(d) });
+    } catch (e) {
+      if (this.ctl.signal?.aborted) throw new Cancelled();
+      this.log('err', (e as Error).message);
+      await this.refuse('failed', (e as Error).message);
+      return null;
+    } finally {
+      await src.close();
+    }
+    this.result.candidates = candidates;
+    this.emit({ type: 'candidates', candidates });
+    await this.audit.append({ action: 'scan', device: o.device, candidates });
+    if (candidates.length === 1) return candidates[0].offset;
+    if (candidates.length === 0) {
+      this.log('warning', 'no core dump');
+      await this.refuse('no-dump', 'scan found no dump header');
+      return null;
+    }
+    for (const c of candidates) {
+      this.log('warning', `dump header at offset ${c.offset} (dumplo ${c.offset / 512}): ${c.machine}, ${c.memoryBytes} bytes of memory${c.complete ? '' : ' (incomplete)'}`);
+    }
+    this.log('err', `${candidates.length} dumps found on ${o.device}; choose one with --dump-offset`);
+    await this.refuse('choose-dump', 'several dump headers found');
+    return null;
+  }
+
+  private async withDump(opened: OpenedDump, offset: number): Promise<SavecoreResult> {
+    const o = this.opts;
+    const { kd } = opened;
+    this.emit({ type: 'phase', phase: 'check' });
+
+    const syms = await lookupDumpSymbols(kd, this.kernelName);
+    this.result.missingSymbols = [...(syms.missingRequired ? [syms.missingRequired.slice(1)] : []), ...syms.missingOptional];
+    this.logAll(syms.log);
+    if (syms.missingRequired || !opened.kernel) {
+      if (!opened.kernel) this.log('err', 'no kernel file given (-N) and no running NetBSD kernel to take symbols from: give -N <kernel>');
+      return this.refuse('refused', `${syms.missingRequired ?? 'namelist'} not in namelist`, { missing: this.result.missingSymbols });
+    }
+
+    const hdrsz = await kd.mkheader(offset);
+    if (hdrsz === 0) {
+      if (o.verbose) this.log('warning', `kvm_dump_mkheader: ${kd.geterr()}`);
+      this.log('warning', 'no core dump');
+      return this.refuse('no-dump', kd.geterr());
+    }
+    if (hdrsz < 0) {
+      this.log('err', `${this.kernelName}: kvm_dump_mkheader: ${kd.geterr()}`);
+      return this.refuse('failed', kd.geterr());
+    }
+
+    if (o.clear && !o.testOnly) return this.clearOnly(offset);
+
+    const presence = await dumpExists(kd, opened.kernel, syms, this.pageSize, Boolean(o.verbose));
+    this.logAll(presence.log);
+    if (presence.fatal) return this.refuse('failed', 'reference dumpmag unreadable');
+    if (!presence.present && !o.force) return this.refuse('no-dump', 'dumpmag mismatch or unreadable', { dumpmag: presence.dumpmag, reference: presence.referenceDumpmag });
+    if (o.testOnly) return this.finish('dump-present', 0);
+
+    const versions = await compareVersions(kd, opened.kernel, syms, this.kernelName);
+    this.logAll(versions.log);
+    const panic = await readPanicMessage(kd);
+    this.result.panicMessage = panic.message;
+    const syslog = savecoreSyslogLine(panic);
+    this.log('alert', syslog);
+
+    const ct = await crashTime(kd, syms, this.now);
+    this.logAll(ct.log);
+    this.result.crashTime = ct.time;
+    let space: SpaceCheck | null = null;
+    if (ct.ok) {
+      space = await checkSpace(o.directory, o.kernel ?? null, presence.dumpbytes);
+      this.logAll(space.log);
+      if (space.fatal) return this.refuse('failed', 'statfs failed');
+    }
+    if (!(ct.ok && space?.ok) && !o.force) {
+      return this.refuse('refused', ct.ok ? 'not enough free space' : 'crash time unusable', { crashTime: ct.time });
+    }
+    this.checkCancel();
+
+    return this.save(opened, offset, hdrsz, {
+      presence, versions, panic: { ...panic, syslog }, ct, space,
+    });
+  }
+
+  /** -c: invalidate without saving; savecore exits 0 whatever kvm_dump_inval says (spec 7.3 step 3). */
+  private async clearOnly(offset: number): Promise<SavecoreResult> {
+    this.emit({ type: 'phase', phase: 'invalidate' });
+    const inv = await invalidateDump(this.opts.device, this.opts.kernel ?? null, offset);
+    this.result.invalidation = inv;
+    if (inv.status !== 'invalidated') this.log('err', `${this.opts.device}: kvm_dump_inval: ${inv.error}`);
+    await this.audit.append({ action: 'invalidate', device: this.opts.device, dumpOffset: offset, reason: '-c', ...inv });
+    return this.finish('cleared', 0);
+  }
+
+  private async save(
+    opened: OpenedDump, offset: number, hdrsz: number,
+    facts: {
+      presence: Awaited<ReturnType<typeof dumpExists>>;
+      versions: Awaited<ReturnType<typeof compareVersions>>;
+      panic: ManifestInput['panic'];
+      ct: Awaited<ReturnType<typeof crashTime>>;
+      space: SpaceCheck | null;
+    },
+  ): Promise<SavecoreResult> {
+    const o = this.opts;
+    const { kd } = opened;
+    const dir = o.directory;
+    const stale = await removeStalePartials(dir);
+    if (stale.length) await this.audit.append({ action: 'cleanup', device: o.device, removed: stale });
+
+    const { bounds, warnings } = await takeBounds(dir);
+    for (const w of warnings) this.log('warning', w);
+    this.result.bounds = bounds;
+    const gz = o.compress ? '.gz' : '';
+    const corePath = join(dir, `netbsd.${bounds}.core${gz}`);
+    const kernelPath = join(dir, `netbsd.${bounds}${gz}`);
+    const manifestPath = join(dir, `netbsd.${bounds}.manifest.json`);
+    const reportPath = join(dir, `netbsd.${bounds}.report.txt`);
+    const dumpbytes = facts.presence.dumpbytes;
+
+    this.emit({ type: 'phase', phase: 'core' });
+    let save: SaveResult;
+    try {
+      save = await saveCore({
+        kd,
+        memorySource: opened.compressed ? opened.dump : opened.rawDump,
+        deviceName: o.device,
+        kernelSource: opened.kernel!,
+        corePath, kernelPath, dumpbytes,
+        compress: Boolean(o.compress),
+        level: o.level ?? DEFAULT_LEVEL,
+        blockSize: o.blockSize ?? DEFAULT_BLOCK_SIZE,
+        gzipChunkSize: o.gzipChunkSize ?? DEFAULT_GZIP_CHUNK,
+        workers: o.workers,
+        signal: this.ctl.signal,
+        emit: this.emit,
+        log: (l) => this.log(l.priority, l.message),
+        beforeVerify: this.ctl.hooks?.beforeVerify,
+        onBlockCopied: this.ctl.hooks?.onBlockCopied,
+      });
+    } catch (e) {
+      if (this.ctl.signal?.aborted || (e as Error).name === 'AbortError') throw new Cancelled();
+      this.log('err', `${corePath}: ${(e as Error).message}`);
+      return this.refuse('failed', (e as Error).message, { bounds });
+    }
+    this.result.save = save;
+    const base = { device: o.device, dumpOffset: offset, memoryOffset: kd.dumpOff, dumpbytes, bounds };
+    if (save.coreVerification) {
+      await this.audit.append({
+        action: 'verify', ...base, ok: save.coreVerification.ok && Boolean(save.kernelVerification?.ok),
+        core: save.coreVerification, kernel: save.kernelVerification,
+      });
+    }
+    if (!save.ok) {
+      if (save.failure === 'verify') this.log('err', `the dump on ${o.device} was NOT invalidated: the written core does not match it`);
+      return this.refuse(save.failure === 'verify' ? 'refused' : 'failed', `save failed (${save.failure})`, { bounds });
+    }
+    await this.audit.append({ action: 'save', ...base, core: save.core, kernel: save.kernel });
+
+    this.emit({ type: 'phase', phase: 'report' });
+    const { report, reportFile } = await this.writeReport(kd, reportPath);
+
+    this.emit({ type: 'phase', phase: 'manifest' });
+    const manifestInput: ManifestInput = {
+      bounds,
+      options: this.recordedOptions(),
+      device: identityOf(opened.rawDump, o.device),
+      kd, dumpOffset: offset, dumpOffsetSource: o.dumpOffset === undefined ? 'scan' : 'option', candidates: this.result.candidates,
+      headerSize: hdrsz, dumpsizePages: facts.presence.dumpsizePages ?? 0, pageSize: this.pageSize, dumpbytes,
+      dumpmag: facts.presence.dumpmag, referenceDumpmag: facts.presence.referenceDumpmag,
+      kernelPath: o.kernel!, kernelVersion: facts.versions.running, dumpVersion: facts.versions.dump, versionMismatch: facts.versions.mismatch,
+      panic: facts.panic,
+      crashTime: { epoch: facts.ct.time, source: facts.ct.source, ok: facts.ct.ok },
+      bootTime: await readBootTime(kd), now: this.now,
+      space: facts.space && { spaceFreeKiB: facts.space.spaceFreeKiB, neededKiB: facts.space.neededKiB, minfreeKiB: facts.space.minfreeKiB },
+      missingSymbols: this.result.missingSymbols, save, reportFile, report,
+      invalidation: o.keep ? { status: 'skipped', offset: null, length: null, error: null } : { status: 'pending' },
+      warnings: this.result.messages.filter((m) => m.priority === 'warning').map((m) => m.message),
+    };
+    // Written before the dump is touched, so an invalidated dump always has a complete archive.
+    await this.writeManifest(manifestPath, manifestInput);
+    this.result.files = { core: corePath, kernel: kernelPath, manifest: manifestPath, report: reportFile ? reportPath : null };
+
+    if (!o.keep) {
+      this.checkCancel();
+      this.emit({ type: 'phase', phase: 'invalidate' });
+      const inv = await invalidateDump(o.device, o.kernel ?? null, offset);
+      this.result.invalidation = inv;
+      if (inv.status !== 'invalidated') this.log('err', `${o.device}: kvm_dump_inval: ${inv.error}`);
+      await this.audit.append({ action: 'invalidate', ...base, ...inv, memorySha256: save.core!.memorySha256 });
+      await this.writeManifest(manifestPath, { ...manifestInput, invalidation: inv });
+    } else {
+      this.result.invalidation = { status: 'skipped', offset: null, length: null, error: null };
+    }
+    return this.finish('saved', 0);
+  }
+
+  private async writeReport(kd: Kvm, path: string): Promise<{ report: unknown; reportFile: ManifestInput['reportFile'] }> {
+    try {
+      const report = await buildTriageReport(kd);
+      const text = formatReportText(report);
+      await writeFileDurably(path, text);
+      const bytes = Buffer.from(text, 'utf8');
+      return {
+        report: JSON.parse(JSON.stringify(report, bigintAsHex)),
+        reportFile: { name: path.slice(path.lastIndexOf('/') + 1), size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') },
+      };
+    } catch (e) {
+      this.log('warning', `${path}: triage report not written: ${(e as Error).message}`);
+      return { report: null, reportFile: null };
+    }
+  }
+
+  private async writeManifest(path: string, input: ManifestInput): Promise<void> {
+    try {
+      await writeFileDurably(path, JSON.stringify(buildManifest(input), bigintAsHex, 2) + '\n');
+    } catch (e) {
+      this.log('err', `${path}: ${strerror(errnoOf(e))}`);
+    }
+  }
+
+  private recordedOptions(): Record<string, unknown> {
+    const o = this.opts;
+    return {
+      clear: Boolean(o.clear), force: Boolean(o.force), testOnly: Boolean(o.testOnly), verbose: Boolean(o.verbose),
+      compress: Boolean(o.compress), level: o.level ?? DEFAULT_LEVEL, keep: Boolean(o.keep), kernel: o.kernel ?? null,
+      dumpOffset: o.dumpOffset ?? null, now: this.now, pageSize: this.pageSize,
+      blockSize: o.blockSize ?? DEFAULT_BLOCK_SIZE, gzipChunkSize: o.compress ? o.gzipChunkSize ?? DEFAULT_GZIP_CHUNK : null,
+    };
+  }
+}
+
+function identityOf(src: OpenedDump['rawDump'], path: string): DeviceIdentity {
+  const id = (src as Partial<NodeSource>).identity;
+  return {
+    path, realPath: id?.realPath ?? null, dev: id?.dev ?? null, ino: id?.ino ?? null, rdev: id?.rdev ?? null,
+    kind: id?.mode ?? src.kind, size: id?.size ?? src.size,
+  };
+}
+
+/** Whether a directory exists (the CLI checks it before running). */
+export async function directoryExists(path: string): Promise<boolean> {
+  try {
+    return (await fsp.stat(path)).isDirectory();
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,125 @@
+// netbsd.N.manifest.json: everything needed later to show what was saved, from where, and that it
+// is intact — sizes, offsets, device identity, machine, versions, panic, times, hashes, what the
+// dump lacked, the options used, and what happened to the dump afterwards.
+
+import type { Kvm } from '../../../core/kvm.ts';
+import type { ScanCandidate } from '../../../core/scan.ts';
+import { toolVersion } from './audit.ts';
+import type { InvalidationResult } from './invalidate.ts';
+import type { SaveResult } from './save.ts';
+
+export const MANIFEST_FORMAT = 'kvmdump-savecore-manifest/1';
+
+export interface DeviceIdentity {
+  path: string;
+  realPath: string | null;
+  dev: number | null;
+  ino: number | null;
+  rdev: number | null;
+  kind: string;
+  size: number;
+}
+
+export interface ManifestInput {
+  bounds: number;
+  options: Record<string, unknown>;
+  device: DeviceIdentity;
+  kd: Kvm;
+  dumpOffset: number;
+  /** How the dump offset was found. */
+  dumpOffsetSource: 'option' | 'scan';
+  candidates: ScanCandidate[] | null;
+  headerSize: number;
+  dumpsizePages: number;
+  pageSize: number;
+  dumpbytes: number;
+  dumpmag: number | null;
+  referenceDumpmag: number | null;
+  kernelPath: string;
+  kernelVersion: string;
+  dumpVersion: string;
+  versionMismatch: boolean;
+  panic: { message: string | null; source: string | null; syslog: string; reasons: string[] };
+  crashTime: { epoch: number | null; source: string | null; ok: boolean };
+  bootTime: number | null;
+  now: number;
+  space: { spaceFreeKiB: number; neededKiB: number; minfreeKiB: number } | null;
+  missingSymbols: string[];
+  save: SaveResult;
+  reportFile: { name: string; size: number; sha256: string } | null;
+  report: unknown;
+  invalidation: InvalidationResult | { status: 'pending' };
+  warnings: string[];
+}
+
+const iso = (t: number | null) => (t === null || !Number.isFinite(t) ? null : new Date(t * 1000).toISOString());
+
+export function buildManifest(m: ManifestInput): Record<string, unknown> {
+  const machine = m.kd.machine;
+  return {
+    format: MANIFEST_FORMAT,
+    tool: toolVersion(),
+    createdAt: new Date().toISOString(),
+    bounds: m.bounds,
+    options: m.options,
+    device: m.device,
+    dump: {
+      dumpOffset: m.dumpOffset,
+      dumplo: Math.floor(m.dumpOffset / 512),
+      dumpOffsetSource: m.dumpOffsetSource,
+      candidates: m.candidates,
+      headerSize: m.headerSize,
+      memoryOffset: m.kd.dumpOff,
+      dumpsizePages: m.dumpsizePages,
+      pageSize: m.pageSize,
+      dumpbytes: m.dumpbytes,
+      dumpmag: m.dumpmag === null ? null : `0x${m.dumpmag.toString(16)}`,
+      referenceDumpmag: m.referenceDumpmag === null ? null : `0x${m.referenceDumpmag.toString(16)}`,
+      memorySha256: m.save.core?.memorySha256 ?? null,
+    },
+    machine: machine
+      ? {
+          name: machine.name,
+          mid: m.kd.machineModule?.mid ?? null,
+          cpuDataSize: m.kd.cpuDsize,
+          segments: machine.segments.map((s) => ({ start: `0x${s.start.toString(16)}`, size: `0x${s.size.toString(16)}` })),
+        }
+      : null,
+    kernel: { path: m.kernelPath, version: m.kernelVersion },
+    dumpKernelVersion: m.dumpVersion,
+    versionMismatch: m.versionMismatch,
+    panic: m.panic,
+    crashTime: { epoch: m.crashTime.epoch, iso: iso(m.crashTime.epoch), source: m.crashTime.source, reasonable: m.crashTime.ok },
+    bootTime: { epoch: m.bootTime, iso: iso(m.bootTime) },
+    timeCheckNow: { epoch: m.now, iso: iso(m.now) },
+    space: m.space,
+    files: {
+      core: m.save.core,
+      kernel: m.save.kernel && { ...m.save.kernel, from: m.kernelPath, method: 'copy of -N kernel file' },
+      report: m.reportFile,
+    },
+    verification: {
+      core: m.save.coreVerification,
+      kernel: m.save.kernelVerification,
+    },
+    missing: {
+      symbols: m.missingSymbols,
+      ksymsReconstruction: m.missingSymbols.some((s) => s.startsWith('ksyms_'))
+        ? 'not possible: the dump kernel has no ksyms_* symbols; netbsd.N is the -N kernel file'
+        : 'not attempted: netbsd.N is the -N kernel file',
+    },
+    report: m.report,
+    invalidation: m.invalidation,
+    warnings: m.warnings,
+  };
+}
+
+/** boottime.tv_sec (struct timespec, 64-bit time_t), or null when absent. */
+export async function readBootTime(kd: Kvm): Promise<number | null> {
+  const nl = await kd.nlist(['_boottime']);
+  const e = nl.entries[0];
+  if (nl.result === -1 || !e?.found) return null;
+  const buf = new Uint8Array(8);
+  if ((await kd.read(e.value, buf)) !== 8) return null;
+  return Number(new DataView(buf.buffer).getBigInt64(0, kd.machineModule?.littleEndian ?? true));
+}

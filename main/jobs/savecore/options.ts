@@ -1,0 +1,56 @@
+// What a savecore run is asked to do: savecore(8)'s flags (spec 7.1) plus the workbench's evidence
+// options. Shared by the CLI, the app and the tests.
+
+export interface SavecoreOptions {
+  /** Where netbsd.N.core, netbsd.N, bounds, minfree and the audit log live. */
+  directory: string;
+  /** Raw/block device or dump image. */
+  device: string;
+  /** -N: kernel ELF image (namelist, reference dumpmag/version, copied to netbsd.N). */
+  kernel?: string | null;
+  /** dumplo * 512; when absent the device is scanned for dump headers. */
+  dumpOffset?: number;
+  /** -c: invalidate only. */
+  clear?: boolean;
+  /** -f: save even if the dump looks invalid or space is short. */
+  force?: boolean;
+  /** -n: only test whether a dump is present. */
+  testOnly?: boolean;
+  /** -v */
+  verbose?: boolean;
+  /** -z */
+  compress?: boolean;
+  /** -Z: gzip level 0..9 (savecore's default 1). */
+  level?: number;
+  /** Keep the dump valid after saving (savecore always invalidates). */
+  keep?: boolean;
+  /** "now" in epoch seconds for the ±60 days check (default: the clock). */
+  now?: number;
+  /** getpagesize() of the host savecore models: dumpbytes = dumpsize pages × this. */
+  pageSize?: number;
+  /** Bytes per device read (savecore: 1 MiB). */
+  blockSize?: number;
+  /** Uncompressed bytes per gzip member with -z. */
+  gzipChunkSize?: number;
+  /** Compression worker threads (default: available cores). */
+  workers?: number;
+}
+
+export const DEFAULT_PAGE_SIZE = 4096;
+export const DEFAULT_BLOCK_SIZE = 1 << 20;
+export const DEFAULT_GZIP_CHUNK = 4 << 20;
+export const DEFAULT_LEVEL = 1;
+
+/** The usage line savecore prints (spec 7.1), with this front's extra operand. */
+export const SAVECORE_USAGE = 'Usage: savecore [-cfnvz] [-N system] [-Z level] directory DEVICE';
+
+/**
+ * -Z as savecore parses it: strtol(optarg, NULL, 10) then a 0..9 range check, so leading blanks,
+ * a sign and trailing junk are accepted and text without digits is 0 (spec 7.1).
+ */
+export function parseCompressionLevel(text: string): number | null {
+  const m = /^[\t\n\v\f\r ]*([+-]?)(\d*)/.exec(text)!;
+  const digits = m[2] === '' ? '0' : m[2];
+  const value = (m[1] === '-' ? -1 : 1) * Number(digits.length > 12 ? '9999999999999' : digits);
+  return value >= 0 && value <= 9 ? value || 0 : null; // `|| 0` turns -0 into 0
+}

@@ -1,0 +1,246 @@
+// save_core (spec 7.6) with evidence handling: netbsd.N.core = kvm_dump_wrtheader's header + exactly
+// dumpbytes of memory from the first memory byte, and netbsd.N = the -N kernel, both written under
+// temporary names, hashed on the fly, read back and verified, and only then given their names.
+
+import { createHash } from 'node:crypto';
+import { basename } from 'node:path';
+import { MemorySink, type DumpSource } from '../../../core/source.ts';
+import type { Kvm } from '../../../core/kvm.ts';
+import { GzipPool, ParallelGzipWriter, type ByteWriter } from './compress.ts';
+import { DumpReadFailure, readRegion } from './copy.ts';
+import { ThreadedSha256 } from './hash.ts';
+import { ProgressMeter, type EventSink } from './events.ts';
+import type { LogLine } from './checks.ts';
+import { verifyCore, type VerifyResult } from './verify.ts';
+import { DurableFile, WriteError } from './writer.ts';
+
+export interface SaveInput {
+  kd: Kvm;
+  /** Where the memory bytes are read from (the device itself, not the kvm cache). */
+  memorySource: DumpSource;
+  deviceName: string;
+  kernelSource: DumpSource;
+  corePath: string;
+  kernelPath: string;
+  dumpbytes: number;
+  compress: boolean;
+  level: number;
+  blockSize: number;
+  gzipChunkSize: number;
+  workers?: number;
+  signal?: AbortSignal;
+  emit: EventSink;
+  log(line: LogLine): void;
+  beforeVerify?(tempCorePath: string): Promise<void> | void;
+  onBlockCopied?(done: number, total: number): void;
+}
+
+export interface SavedFile {
+  path: string;
+  name: string;
+  /** Bytes on disk (compressed for -z). */
+  size: number;
+  sha256: string;
+  compressed: boolean;
+}
+
+export interface SaveResult {
+  ok: boolean;
+  /** 'read' / 'write': savecore's "core may be incomplete"; 'verify': the read-back differed. */
+  failure: 'header' | 'read' | 'write' | 'verify' | null;
+  core: SavedFile & { headerLength: number; headerSha256: string; memoryOffset: number; memoryLength: number; memorySha256: string } | null;
+  kernel: SavedFile & { sourceSha256: string } | null;
+  coreVerification: VerifyResult | null;
+  kernelVerification: VerifyResult | null;
+}
+
+/** An output stream: the file itself, or parallel gzip members into it. */
+interface OutputStream extends ByteWriter {
+  end(): Promise<void>;
+  /** Writes that may be outstanding at once (positional file writes may overlap; gzip may not). */
+  concurrency: number;
+}
+
+const WRITE_BEHIND = 4;
+
+function openOutput(file: DurableFile, input: SaveInput, pool: GzipPool | null): OutputStream {
+  if (!pool) return { write: (c) => file.write(c), end: async () => undefined, concurrency: WRITE_BEHIND };
+  const gz = new ParallelGzipWriter(pool, file, input.gzipChunkSize);
+  return { write: (c) => gz.write(c), end: () => gz.end(), concurrency: 1 };
+}
+
+/** (int32) dumpbytes: what savecore passes to kvm_dump_wrtheader (spec 9.4). */
+export function cIntOf(n: number): number {
+  return Number(BigInt.asIntN(32, BigInt(Math.trunc(n))));
+}
+
+export async function saveCore(input: SaveInput): Promise<SaveResult> {
+  const result: SaveResult = { ok: false, failure: null, core: null, kernel: null, coreVerification: null, kernelVerification: null };
+  const files: DurableFile[] = [];
+  const pool = input.compress ? new GzipPool(input.level, input.workers) : null;
+  try {
+    input.log({ priority: 'notice', message: `writing ${input.compress ? 'compressed ' : ''}core to ${input.corePath}` });
+    const core = await DurableFile.create(input.corePath, new ThreadedSha256());
+    files.push(core);
+
+    const header = new MemorySink();
+    if ((await input.kd.wrtheader(header, cIntOf(input.dumpbytes))) === -1) {
+      input.log({ priority: 'err', message: `kvm_dump_wrtheader: ${input.corePath} : ${input.kd.geterr()}` });
+      result.failure = 'header';
+      return result;
+    }
+    const headerBytes = header.bytes();
+    const memory = await copyCore(input, core, pool, headerBytes, result);
+    if (!memory) return result;
+    const coreSha = await core.finish();
+
+    input.log({ priority: 'notice', message: `writing ${input.compress ? 'compressed ' : ''}kernel to ${input.kernelPath}` });
+    const kernel = await DurableFile.create(input.kernelPath, new ThreadedSha256());
+    files.push(kernel);
+    const kernelSourceSha = await copyKernel(input, kernel, pool, result);
+    if (kernelSourceSha === null) return result;
+    const kernelSha = await kernel.finish();
+
+    await input.beforeVerify?.(core.tempPath);
+    const headerSha256 = sha256(headerBytes);
+    const meter = new ProgressMeter(input.emit, 'verify', headerBytes.length + input.dumpbytes);
+    result.coreVerification = await verifyOrExplain({
+      path: core.tempPath, compressed: input.compress, headerLength: headerBytes.length, headerSha256,
+      memoryLength: input.dumpbytes, memorySha256: memory.sha256, fileSha256: coreSha,
+      // plain: header compared and memory hashed = every byte checked; re-hashing the file adds nothing
+      checkFileHash: input.compress,
+    }, input.signal, (d) => meter.update(d));
+    meter.update(headerBytes.length + input.dumpbytes, true);
+    result.kernelVerification = await verifyOrExplain({
+      path: kernel.tempPath, compressed: input.compress, headerLength: 0, headerSha256: sha256(new Uint8Array(0)),
+      memoryLength: input.kernelSource.size, memorySha256: kernelSourceSha, fileSha256: kernelSha, checkFileHash: input.compress,
+    }, input.signal);
+    for (const [what, v] of [['core', result.coreVerification], ['kernel', result.kernelVerification]] as const) {
+      if (!v.ok) {
+        input.log({ priority: 'err', message: `verification of the ${what} failed: ${v.reason}` });
+        result.failure = 'verify';
+        return result;
+      }
+    }
+
+    await core.publish();
+    await kernel.publish();
+    files.length = 0; // published: nothing left to remove
+    result.core = {
+      path: input.corePath, name: basename(input.corePath), size: core.bytesWritten, sha256: coreSha, compressed: input.compress,
+      headerLength: headerBytes.length, headerSha256, memoryOffset: input.kd.dumpOff, memoryLength: input.dumpbytes, memorySha256: memory.sha256,
+    };
+    result.kernel = {
+      path: input.kernelPath, name: basename(input.kernelPath), size: kernel.bytesWritten, sha256: kernelSha, compressed: input.compress,
+      sourceSha256: kernelSourceSha,
+    };
+    result.ok = true;
+    return result;
+  } catch (e) {
+    if (e instanceof WriteError) {
+      input.log({ priority: 'err', message: e.message });
+      result.failure = 'write';
+      return result;
+    }
+    throw e;
+  } finally {
+    for (const f of files) await f.abort();
+    await pool?.close();
+  }
+}
+
+async function verifyOrExplain(
+  exp: Parameters<typeof verifyCore>[0], signal: AbortSignal | undefined, onProgress?: (d: number) => void,
+): Promise<VerifyResult> {
+  try {
+    return await verifyCore(exp, { signal, onProgress });
+  } catch (e) {
+    if (signal?.aborted) throw e;
+    const none = '';
+    return { ok: false, reason: `cannot read back ${exp.path}: ${(e as Error).message}`, fileSha256: none, headerSha256: none, memorySha256: none, coreLength: 0, fileSha256Checked: false };
+  }
+}
+
+/** Header then the memory data; null (with savecore's messages logged) on a read or write failure. */
+async function copyCore(
+  input: SaveInput, file: DurableFile, pool: GzipPool | null, headerBytes: Uint8Array, result: SaveResult,
+): Promise<{ sha256: string } | null> {
+  const out = openOutput(file, input, pool);
+  const hash = new ThreadedSha256();
+  const total = input.dumpbytes;
+  const meter = new ProgressMeter(input.emit, 'core', total);
+  const writes: Promise<void>[] = [];
+  const track = (p: Promise<void>) => {
+    p.catch(() => undefined); // awaited in order below
+    writes.push(p);
+  };
+  let done = 0;
+  try {
+    track(out.write(headerBytes));
+    if (total > 0) {
+      for await (const block of readRegion(input.memorySource, input.kd.dumpOff, total, input.blockSize, 4, input.signal)) {
+        await hash.update(block);
+        while (writes.length >= out.concurrency) await writes.shift();
+        track(out.write(block));
+        done += block.length;
+        meter.update(done);
+        input.onBlockCopied?.(done, total);
+        input.signal?.throwIfAborted();
+      }
+    }
+    while (writes.length > 0) await writes.shift();
+    await out.end();
+  } catch (e) {
+    await Promise.allSettled(writes); // no write may still be running when the file is removed
+    await hash.dispose();
+    if (e instanceof DumpReadFailure) {
+      input.log(e.detail.kind === 'eof'
+        ? { priority: 'warning', message: 'WARNING: EOF on dump device' }
+        : { priority: 'err', message: `${input.deviceName}: ${(e.detail.error as Error)?.message ?? e.message}` });
+      input.log({ priority: 'warning', message: 'WARNING: core may be incomplete' });
+      result.failure = 'read';
+      return null;
+    }
+    if (e instanceof WriteError) {
+      input.log({ priority: 'err', message: e.message });
+      input.log({ priority: 'warning', message: 'WARNING: core may be incomplete' });
+      result.failure = 'write';
+      return null;
+    }
+    throw e;
+  }
+  meter.update(done, true);
+  return { sha256: await hash.digest() };
+}
+
+/** The -N kernel in 1 MiB reads (savecore's fallback copy); returns the source's SHA-256. */
+async function copyKernel(input: SaveInput, file: DurableFile, pool: GzipPool | null, result: SaveResult): Promise<string | null> {
+  const out = openOutput(file, input, pool);
+  const hash = createHash('sha256');
+  const src = input.kernelSource;
+  const meter = new ProgressMeter(input.emit, 'kernel', src.size);
+  let done = 0;
+  try {
+    for await (const block of readRegion(src, 0, src.size, 1 << 20, 2, input.signal)) {
+      hash.update(block);
+      await out.write(block);
+      done += block.length;
+      meter.update(done);
+    }
+    await out.end();
+  } catch (e) {
+    if (e instanceof DumpReadFailure || e instanceof WriteError) {
+      input.log({ priority: 'err', message: e instanceof WriteError ? e.message : `${src.name}: ${e.message}` });
+      input.log({ priority: 'warning', message: 'WARNING: kernel may be incomplete' });
+      result.failure = e instanceof WriteError ? 'write' : 'read';
+      return null;
+    }
+    throw e;
+  }
+  meter.update(done, true);
+  return hash.digest('hex');
+}
+
+function sha256(b: Uint8Array): string {
+  return createHash('sha256').update(b).digest('hex');
+}
