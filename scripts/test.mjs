@@ -11,6 +11,7 @@ const npmBin = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const steps = [
   ['build', [npmBin, ['run', 'build']]],
   ['typecheck core (no Node, no DOM)', ['npx', ['tsc', '-p', 'tsconfig.core.json']]],
+  ['lint (layering rules)', [npmBin, ['run', 'lint']]],
 ];
 let setupFailed = 0;
 for (const [name, [cmd, args]] of steps) {
