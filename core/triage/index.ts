@@ -1,0 +1,12 @@
+// Crash triage, the public surface (CLI, savecore job, the app's Summary view).
+
+export { readPanicMessage, savecoreSyslogLine, panicTextFromRing, PANIC_MESG_MAX, type PanicInfo } from './panic.ts';
+export {
+  readMessageBuffer, lastLines, ringText, readingStart,
+  type MessageBuffer, type MessageBufferAvailable, type MessageBufferUnavailable,
+} from './msgbuf.ts';
+export { MSG_MAGIC } from './msgbuf-header.ts';
+export {
+  buildTriageReport, formatReportText, versionMismatch, readKernelFileVersion, durationText, ctimeUtc, DEFAULT_REPORT_LINES,
+  type TriageReport, type TriageReportOptions, type Piece, type TimeValue, type CrashTime, type MsgbufSummary,
+} from './report.ts';

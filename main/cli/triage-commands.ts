@@ -1,0 +1,66 @@
+// Crash triage on the command line: `kvmdump report` (what crashed, when and why — a crashinfo(8)
+// style summary or one JSON object) and `kvmdump dmesg` (the message buffer as `dmesg -M` reads it).
+
+import { buildTriageReport, formatReportText, readMessageBuffer } from '../../core/triage/index.ts';
+import type { MachineName } from '../../core/machines/machine.ts';
+import { openDump, OpenError, type OpenedDump } from '../session/open-dump.ts';
+import { UsageError } from './numbers.ts';
+import type { Emitter } from './output.ts';
+
+export interface TriageArgs {
+  kernel?: string;
+  dump: string;
+  dumpOffset?: number;
+  machine?: MachineName;
+}
+
+type Exit = number;
+
+/** Open kernel and dump (mkheader at --dump-offset unless it is a core file); report failures. */
+async function withTriageDump(args: TriageArgs, out: Emitter, body: (o: OpenedDump) => Promise<Exit>): Promise<Exit> {
+  let opened: OpenedDump;
+  try {
+    opened = await openDump({ kernelPath: args.kernel, dumpPath: args.dump, dumpOffset: args.dumpOffset, machine: args.machine });
+  } catch (e) {
+    if (!(e instanceof OpenError)) throw e;
+    out.result({ error: e.message }, () => [`kvmdump: ${e.message}`]);
+    return 1;
+  }
+  try {
+    if (!opened.kd.hasHeader) return noHeader(args, opened, out);
+    return await body(opened);
+  } finally {
+    await opened.close();
+  }
+}
+
+function noHeader(args: TriageArgs, opened: OpenedDump, out: Emitter): Exit {
+  if (args.dumpOffset === undefined) {
+    throw new UsageError(`${args.dump}: not a savecore core file; give --dump-offset (find it with: kvmdump scan --dump ${args.dump})`);
+  }
+  const error = `kvm_dump_mkheader: ${opened.mkheader}${opened.kd.geterr() ? ` (${opened.kd.geterr()})` : ''}: no dump header at offset ${args.dumpOffset}`;
+  out.result({ error }, () => [`kvmdump: ${error}`]);
+  return 1;
+}
+
+export async function reportCommand(args: TriageArgs & { lines?: number }, out: Emitter): Promise<Exit> {
+  return withTriageDump(args, out, async ({ kd }) => {
+    const report = await buildTriageReport(kd, { lines: args.lines, dumpOffset: args.dumpOffset, dumpName: args.dump });
+    out.result(report, () => formatReportText(report).replace(/\n$/, '').split('\n'));
+    return 0;
+  });
+}
+
+export async function dmesgCommand(args: TriageArgs, out: Emitter): Promise<Exit> {
+  return withTriageDump(args, out, async ({ kd }) => {
+    const mb = await readMessageBuffer(kd);
+    if (!mb.available) {
+      if (out.json) out.result(mb, () => []);
+      else out.note(`kvmdump: dmesg: message buffer not available: ${mb.reason}`);
+      return 1;
+    }
+    // Human output is the text itself; a final unterminated line ("dump ") gets its newline.
+    out.result(mb, () => mb.text.replace(/\n$/, '').split('\n'));
+    return 0;
+  });
+}

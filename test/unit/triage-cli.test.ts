@@ -1,0 +1,81 @@
+// kvmdump report / kvmdump dmesg through the real CLI (bin/kvmdump.mjs over dist/, built by the
+// vitest global setup), on fixture files written to a temporary directory.
+
+import { rmSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildDumpImage } from '../fixtures/dump-image.ts';
+import { kvmdump, writeFixture } from '../fixtures/cli.ts';
+import { simulateLog, type ModelResult } from '../fixtures/msgbuf-model.ts';
+
+const PANIC = { format: 'kernel diagnostic assertion "%s" failed', text: 'kernel diagnostic assertion "x != NULL" failed' };
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+async function fixture(flavour: 'amd64' | 'i386', model: ModelResult, extra = {}) {
+  const img = buildDumpImage({ flavour, seed: 21, triage: { ...model.triage, ...extra } });
+  const f = await writeFixture(img, `triage-${flavour}`);
+  dirs.push(f.dir);
+  return { img, args: ['--kernel', f.kernel, '--dump', f.dump, '--dump-offset', String(img.facts.dumpOff)], dump: f.dump };
+}
+
+describe('kvmdump report / dmesg', () => {
+  let wrapped: ModelResult;
+  let good: Awaited<ReturnType<typeof fixture>>;
+  beforeAll(async () => {
+    wrapped = simulateLog({ flavour: 'i386', runtimeBytes: 45000, panic: PANIC });
+    good = await fixture('i386', wrapped);
+  });
+
+  it('dmesg prints the buffer in reading order, exactly', () => {
+    const r = kvmdump(['dmesg', ...good.args]);
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    const t = wrapped.expect.dmesgText;
+    expect(r.stdout).toBe(t.endsWith('\n') ? t : t + '\n');
+  });
+
+  it('dmesg --json', () => {
+    const r = kvmdump(['dmesg', ...good.args, '--json']);
+    expect(r.code).toBe(0);
+    expect(r.json).toMatchObject({ available: true, text: wrapped.expect.dmesgText, bufx: wrapped.expect.bufx, bufr: wrapped.expect.bufr, bufs: 32752, bufcOffset: 16, wrapped: true, va: '0xd0000000' });
+  });
+
+  it('report: text summary with the panic and the last --lines lines', () => {
+    const r = kvmdump(['report', ...good.args, '--lines', '4']);
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    const lines = r.stdout.split('\n');
+    expect(lines[0]).toBe(`${good.img.facts.kernelData.strings.hostname} dumped core - see ${good.dump}`);
+    expect(lines).toContain(`panic:       ${wrapped.expect.panicMessage}  [from message buffer, panicstart..panicend]`);
+    expect(lines).toContain(`savecore:    ${wrapped.expect.syslogLine}`);
+    const tail = wrapped.expect.dmesgText.split('\n').filter((l, i, a) => i < a.length - 1 || l !== '').slice(-4);
+    expect(r.stdout.endsWith(tail.join('\n') + '\n')).toBe(true);
+  });
+
+  it('report --json: one object with the pieces', () => {
+    const r = kvmdump(['report', ...good.args, '--json', '--lines', '2']);
+    expect(r.code).toBe(0);
+    expect(r.json.schema).toBe('kvmdump-triage/1');
+    expect(r.json.panic).toEqual({ message: wrapped.expect.panicMessage, source: 'msgbuf', reasons: [], savecoreSyslog: wrapped.expect.syslogLine });
+    expect(r.json.msgbuf.value.lastLines).toHaveLength(2);
+    expect(r.json.dump).toMatchObject({ format: 'dump-device', headerOffset: good.img.facts.dumpOff, memoryOffset: good.img.facts.memOff });
+  });
+
+  it('bad magic: dmesg fails with the reason, report falls back to panicstr', async () => {
+    const bad = await fixture('amd64', simulateLog({ flavour: 'amd64', runtimeBytes: 100, magic: 0x063062, panic: PANIC }));
+    const d = kvmdump(['dmesg', ...bad.args]);
+    expect([d.code, d.stdout, d.stderr]).toEqual([1, '', 'kvmdump: dmesg: message buffer not available: msgbuf magic 0x63062 != 0x63061\n']);
+    const dj = kvmdump(['dmesg', ...bad.args, '--json']);
+    expect([dj.code, dj.json]).toEqual([1, { available: false, reason: 'msgbuf magic 0x63062 != 0x63061' }]);
+    const r = kvmdump(['report', ...bad.args, '--json']);
+    expect(r.json.panic).toEqual({ message: PANIC.format, source: 'panicstr', reasons: ['msgbuf magic 0x63062 != 0x63061'], savecoreSyslog: `reboot after panic: ${PANIC.format}` });
+    expect(r.json.msgbuf).toEqual({ notAvailable: 'msgbuf magic 0x63062 != 0x63061' });
+  });
+
+  it('without --dump-offset on a dump device: usage error; wrong offset: mkheader error', () => {
+    const noOff = kvmdump(['report', ...good.args.slice(0, 4)]);
+    expect(noOff.code).toBe(1);
+    expect(noOff.stderr).toMatch(/not a savecore core file; give --dump-offset/);
+    const wrong = kvmdump(['dmesg', ...good.args.slice(0, 4), '--dump-offset', '0']);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stdout).toBe('kvmdump: kvm_dump_mkheader: 0 (invalid magic in cpu_hdr): no dump header at offset 0\n');
+  });
+});

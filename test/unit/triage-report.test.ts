@@ -1,0 +1,152 @@
+// The triage report: every piece from the dump or a reason, never an exception; the text summary
+// checked in full. Expectations come from the fixture's inputs and the independent msgbuf model.
+
+import { describe, expect, it } from 'vitest';
+import { Kvm } from '../../core/kvm.ts';
+import { MemorySource } from '../../core/source.ts';
+import { buildTriageReport, formatReportText, versionMismatch, type TriageReport } from '../../core/triage/index.ts';
+import { buildDumpImage } from '../fixtures/dump-image.ts';
+import { DEFAULT_TIME_SECOND } from '../fixtures/kernel-data.ts';
+import { LAYOUTS } from '../fixtures/kernel-layout.ts';
+import { longSizeOf, ringSizeOf, simulateLog } from '../fixtures/msgbuf-model.ts';
+import { FLAVOURS, openFixture } from './triage-helpers.ts';
+
+const PANIC = { format: 'trap', before: ['fatal page fault in supervisor mode', 'trap type 6 code 0'] };
+const BOOT = Number(DEFAULT_TIME_SECOND) - 86400 * 3 - 1234; // kernel-data.ts's default boottime
+const CRASH = Number(DEFAULT_TIME_SECOND);
+
+function tail(text: string, n: number): string[] {
+  const lines = text.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  return lines.slice(-n);
+}
+
+describe('buildTriageReport', () => {
+  for (const flavour of FLAVOURS) {
+    it(`${flavour}: a wrapped log with a panic, every piece`, async () => {
+      const model = simulateLog({ flavour, runtimeBytes: 50000, panic: PANIC });
+      const { kd, img } = await openFixture(flavour, model.triage);
+      const r = await buildTriageReport(kd, { lines: 5, dumpOffset: img.facts.dumpOff, dumpName: 'dump.img' });
+      const s = img.facts.kernelData.strings;
+      const memBytes = img.facts.segments.reduce((n, x) => n + Number(x.size), 0);
+      expect(r.version).toEqual({ value: s.version });
+      expect(r.ostype).toEqual({ value: 'NetBSD' });
+      expect(r.osrelease).toEqual({ value: '10.1' });
+      expect(r.hostname).toEqual({ value: s.hostname });
+      expect(r.kernelFileVersion).toEqual({ value: s.version });
+      expect(r.versionCheck).toEqual({ value: { match: true, warning: null } });
+      expect(r.boottime).toEqual({ value: { sec: BOOT, nsec: 123456789, iso: new Date(BOOT * 1000 + 123).toISOString() } });
+      expect(r.crashTime).toEqual({ value: { sec: CRASH, nsec: null, iso: new Date(CRASH * 1000).toISOString(), source: 'time_second' } });
+      expect(r.uptime).toEqual({ value: { seconds: 86400 * 3 + 1234, text: '3d 0h 20m 34s' } });
+      expect(r.panic).toEqual({ message: model.expect.panicMessage, source: 'msgbuf', reasons: [], savecoreSyslog: model.expect.syslogLine });
+      expect(r.msgbuf).toEqual({
+        value: {
+          va: '0x' + LAYOUTS[flavour].msgbufVa.toString(16), magic: '0x63061', bufx: model.expect.bufx, bufr: model.expect.bufr,
+          bufs: ringSizeOf(flavour), bufcOffset: 4 * longSizeOf(flavour), wrapped: true, textLength: model.expect.dmesgText.length,
+          lineCount: tail(model.expect.dmesgText, 1e9).length, lastLines: tail(model.expect.dmesgText, 5),
+        },
+      });
+      expect(r.physicalMemory).toEqual({ value: { bytes: memBytes, segments: img.facts.segments.map((x) => ({ start: '0x' + x.start.toString(16), size: '0x' + x.size.toString(16) })) } });
+      expect('value' in r.machine && r.machine.value.name).toBe(flavour);
+      expect(r.dump).toEqual({ name: 'dump.img', format: 'dump-device', headerOffset: img.facts.dumpOff, memoryOffset: img.facts.memOff, cpuDataSize: img.facts.cpuData.length });
+      expect(JSON.parse(JSON.stringify(r))).toEqual(r); // plain JSON: no bigint, no undefined
+    });
+  }
+
+  it('amd64: the text summary, in full', async () => {
+    const model = simulateLog({ flavour: 'amd64', runtimeBytes: 3000, panic: PANIC });
+    const { kd, img } = await openFixture('amd64', model.triage);
+    const r = await buildTriageReport(kd, { lines: 3, dumpName: 'dump.img' });
+    const s = img.facts.kernelData.strings;
+    const [v1, v2] = s.version.replace(/\n$/, '').split('\n');
+    const bytes = img.facts.segments.reduce((n, x) => n + Number(x.size), 0);
+    const mem = bytes % 1048576 === 0 ? `${bytes / 1048576} MiB` : `${bytes} bytes (${(bytes / 1048576).toFixed(1)} MiB)`;
+    const lines = tail(model.expect.dmesgText, 1e9);
+    expect(formatReportText(r)).toBe([
+      `${s.hostname} dumped core - see dump.img`,
+      '',
+      `crash time:  ${ctime(CRASH)} (time_second ${CRASH})`,
+      `boot time:   ${ctime(BOOT)} (${BOOT})`,
+      'uptime:      3d 0h 20m 34s',
+      `version:     ${v1}`,
+      `             ${v2.replace(/^\t/, '')}`,
+      `machine:     amd64, ${mem} physical memory in ${img.facts.segments.length} segments`,
+      '',
+      `panic:       ${model.expect.panicMessage}  [from message buffer, panicstart..panicend]`,
+      `savecore:    ${model.expect.syslogLine}`,
+      '',
+      '-'.repeat(72),
+      `message buffer: last 3 of ${lines.length} lines (32736-byte ring)`,
+      '',
+      ...lines.slice(-3),
+      '',
+    ].join('\n'));
+  });
+
+  for (const flavour of FLAVOURS) {
+    it(`${flavour}: missing symbols and an unmapped msgbuf give reasons, not exceptions`, async () => {
+      const model = simulateLog({ flavour, runtimeBytes: 500, panic: PANIC });
+      const triage = { ...model.triage, omitSymbols: ['version', 'time_second', 'boottime', 'hostname'], unmapMsgbufPages: [2] };
+      const { kd } = await openFixture(flavour, triage);
+      const r = await buildTriageReport(kd);
+      expect(r.version).toEqual({ notAvailable: 'symbol version not in namelist' });
+      expect(r.hostname).toEqual({ notAvailable: 'symbol hostname not in namelist' });
+      expect(r.kernelFileVersion).toEqual({ notAvailable: 'symbol version not in namelist' });
+      expect(r.versionCheck).toEqual({ notAvailable: 'kernel file version: symbol version not in namelist' });
+      expect(r.boottime).toEqual({ notAvailable: 'symbol boottime not in namelist' });
+      expect(r.crashTime).toEqual({ notAvailable: 'symbol time_second not in namelist (and time: symbol time not in namelist)' });
+      expect(r.uptime).toEqual({ notAvailable: 'boottime: symbol boottime not in namelist' });
+      expect(r.panic.message).toBe('trap');
+      expect(r.panic.source).toBe('panicstr');
+      expect('notAvailable' in r.msgbuf && r.msgbuf.notAvailable).toMatch(/^kvm_read msgbuf ring at 0x[0-9a-f]+: _kvm_kvatop\([0-9a-f]+\) — unmapped page$/);
+      const text = formatReportText(r);
+      expect(text.split('\n')[0]).toBe('(unknown host) dumped core - see (unnamed dump)'.replace('(unnamed dump)', r.dump.name ?? '(unnamed dump)'));
+      expect(text).toContain('version:     not available (symbol version not in namelist)');
+      expect(text).toContain('message buffer: not available (kvm_read msgbuf ring at');
+    });
+  }
+
+  it('crash time from the old `struct timeval time` when time_second is missing', async () => {
+    const { kd } = await openFixture('i386', { omitSymbols: ['time_second'], timevalSecond: 1700000000n });
+    const r = await buildTriageReport(kd);
+    expect(r.crashTime).toEqual({ value: { sec: 1700000000, nsec: null, iso: '2023-11-14T22:13:20.000Z', source: 'time' } });
+  });
+
+  it('a zero time_second is "dump time is zero" (spec 7.3 step 9)', async () => {
+    const { kd } = await openFixture('aarch64', { timeSecond: 0n, boottime: 5n });
+    const r = await buildTriageReport(kd);
+    expect(r.crashTime).toEqual({ notAvailable: 'dump time is zero (time_second)' });
+  });
+
+  it('no kernel file / no header: nothing throws', async () => {
+    const img = buildDumpImage({ flavour: 'amd64', seed: 2 });
+    const kd = await Kvm.open({ dump: new MemorySource(img.toBytes()) });
+    const r: TriageReport = await buildTriageReport(kd);
+    expect(r.version).toEqual({ notAvailable: 'kvm_nlist: bad namelist (no kernel file given)' });
+    expect(r.kernelFileVersion).toEqual({ notAvailable: 'no kernel file given' });
+    expect(r.machine).toEqual({ notAvailable: 'no valid dump header' });
+    expect(r.panic).toEqual({ message: null, source: null, reasons: [expect.stringContaining('bad namelist'), expect.stringContaining('bad namelist')], savecoreSyslog: 'reboot' });
+    expect(formatReportText(r)).toContain('panic:       none');
+  });
+
+  it('the kernel file does not match the dump: savecore\'s warning', async () => {
+    const a = buildDumpImage({ flavour: 'amd64', seed: 4, triage: { version: 'NetBSD 10.1 (GENERIC) #0: AAAA\n' } });
+    const b = buildDumpImage({ flavour: 'amd64', seed: 4, triage: { version: 'NetBSD 10.1 (GENERIC) #0: BBBB\n' } });
+    const kernel = new MemorySource(b.kernel);
+    const kd = await Kvm.open({ dump: new MemorySource(a.toBytes()), kernel });
+    await kd.mkheader(a.facts.dumpOff);
+    const r = await buildTriageReport(kd);
+    const warning = `warning: ${kernel.name} version mismatch:\n\tNetBSD 10.1 (GENERIC) #0: BBBB\n\nand\tNetBSD 10.1 (GENERIC) #0: AAAA\n\n`;
+    expect(r.versionCheck).toEqual({ value: { match: false, warning } });
+    expect(versionMismatch('x', 'x')).toBeNull();
+    expect(versionMismatch('a'.repeat(1100), 'a'.repeat(1023) + 'b')).toBeNull(); // savecore compares 1023 bytes
+  });
+});
+
+function ctime(sec: number): string {
+  // Written out independently of core/triage: "Www Mmm dd hh:mm:ss yyyy UTC".
+  const d = new Date(sec * 1000);
+  const s = d.toUTCString(); // "Thu, 18 Nov 2026 03:06:40 GMT"
+  const m = /^(\w+), (\d+) (\w+) (\d+) ([\d:]+) GMT$/.exec(s)!;
+  return `${m[1]} ${m[3]} ${m[2].padStart(2, ' ')} ${m[5]} ${m[4]} UTC`;
+}
