@@ -19,6 +19,8 @@ export interface ScanCandidate {
   memoryBytes: number;
   /** Whether the source is long enough to hold all that memory. */
   complete: boolean;
+  /** What looks wrong although kvm_dump_mkheader would accept it (odd flag, no segments). */
+  notes: string[];
 }
 
 export interface ScanOptions {
@@ -51,10 +53,14 @@ export async function scanForDumps(src: DumpSource, opts: ScanOptions = {}): Pro
   return found;
 }
 
-/** A header is plausible when magic, MID and flag fit and the header ends on a sector boundary. */
+/**
+ * A candidate is what kvm_dump_mkheader would accept (magic, known MID) that also ends on a sector
+ * boundary as every kernel-written header does. Odd details mkheader does not check (the flag, an
+ * empty segment list) are reported as notes rather than hidden.
+ */
 async function examine(src: DumpSource, offset: number, seg: Uint8Array, maxCpu: number, total: number): Promise<ScanCandidate | null> {
   const mm = readMidMag(seg);
-  const module = mm.magic === KCORE_MAGIC && mm.flag === CORE_CPU ? machineByMid(mm.mid) : undefined;
+  const module = mm.magic === KCORE_MAGIC ? machineByMid(mm.mid) : undefined;
   if (!module) return null;
   const cSize = new ByteView(seg, module.littleEndian).u32(4);
   const cpuOff = alignUp(KCORE_SEG_SIZE, module.alignBytes);
@@ -63,7 +69,10 @@ async function examine(src: DumpSource, offset: number, seg: Uint8Array, maxCpu:
   const cpuData = new Uint8Array(cSize);
   if ((await preadFully(src, cpuData, offset + cpuOff)) !== cSize) return null;
   const state = module.open(cpuData);
-  if (state.segments.length === 0) return null;
+  const notes: string[] = [];
+  if (mm.flag !== CORE_CPU) notes.push(`segment flag is ${mm.flag}, not CORE_CPU (1); libkvm does not check it`);
+  if (state.segments.length === 0) notes.push('the header lists no memory segments');
+  if (mm.flag !== CORE_CPU && state.segments.length === 0) return null; // two oddities: noise, not a dump
   const memoryBytes = state.segments.reduce((n, s) => n + Number(s.size), 0);
   return {
     offset,
@@ -72,5 +81,6 @@ async function examine(src: DumpSource, offset: number, seg: Uint8Array, maxCpu:
     segments: state.segments.length,
     memoryBytes,
     complete: total === 0 || offset + headerSize + memoryBytes <= total,
+    notes,
   };
 }

@@ -211,7 +211,7 @@ export async function scanCommand(args: { dump: string; progress?: boolean }, ou
     out.result({ candidates }, () =>
       candidates.length === 0
         ? ['no dump header found']
-        : candidates.map((c) => `offset ${c.offset} (dumplo ${c.offset / 512}): ${c.machine}, header ${c.headerSize} bytes, ${c.segments} segments, ${c.memoryBytes} bytes of memory${c.complete ? '' : ' (image too short: incomplete dump)'}`),
+        : candidates.map((c) => `offset ${c.offset} (dumplo ${c.offset / 512}): ${c.machine}, header ${c.headerSize} bytes, ${c.segments} segments, ${c.memoryBytes} bytes of memory${c.complete ? '' : ' (image too short: incomplete dump)'}${c.notes.length ? ` [${c.notes.join('; ')}]` : ''}`),
     );
     return 0;
   } finally {

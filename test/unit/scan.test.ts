@@ -24,9 +24,16 @@ describe('scanForDumps', () => {
     disk.set(b.toBytes().subarray(0, b.size - 4096), second);
     const found = await scanForDumps(new MemorySource(disk));
     expect(found).toEqual([
-      { offset: a.facts.dumpOff, machine: 'amd64', headerSize: 512, segments: 2, memoryBytes: a.facts.dumpsizePages * 4096, complete: true },
-      { offset: second + b.facts.dumpOff, machine: 'aarch64', headerSize: 512, segments: 2, memoryBytes: b.facts.dumpsizePages * 4096, complete: false },
+      { offset: a.facts.dumpOff, machine: 'amd64', headerSize: 512, segments: 2, memoryBytes: a.facts.dumpsizePages * 4096, complete: true, notes: [] },
+      { offset: second + b.facts.dumpOff, machine: 'aarch64', headerSize: 512, segments: 2, memoryBytes: b.facts.dumpsizePages * 4096, complete: false, notes: [] },
     ]);
+  });
+
+  it('lists headers mkheader would accept despite an odd flag or no segments, with a note saying so', async () => {
+    const flagged = buildDumpImage({ flavour: 'amd64', seed: 4, corrupt: 'wrong-flag' });
+    const empty = buildDumpImage({ flavour: 'i386', seed: 4, corrupt: 'zero-segments' });
+    expect((await scanForDumps(new MemorySource(flagged.toBytes())))[0].notes).toEqual(['segment flag is 2, not CORE_CPU (1); libkvm does not check it']);
+    expect((await scanForDumps(new MemorySource(empty.toBytes())))[0]).toMatchObject({ segments: 0, notes: ['the header lists no memory segments'] });
   });
 
   it('ignores the magic when the rest of the header is implausible', async () => {
@@ -36,6 +43,8 @@ describe('scanForDumps', () => {
     dv.setUint32(1024, (1 << 26) | (0x9d << 16) | 0x8fca, false);
     dv.setUint32(1028, 1000, true); // 8 + 1000 is not a multiple of 512
     dv.setUint32(2048, (1 << 26) | (0x1ff << 16) | 0x8fca, false); // unknown MID
+    dv.setUint32(4096, (2 << 26) | (0x9d << 16) | 0x8fca, false); // wrong flag and no segments
+    dv.setUint32(4100, 504, true);
     dv.setUint32(3000, (1 << 26) | (0x9d << 16) | 0x8fca, false); // not on a sector boundary
     expect(await scanForDumps(new MemorySource(noise))).toEqual([]);
   });
