@@ -8,6 +8,9 @@ import {
 } from './kvm-commands.ts';
 import { makeEmitter } from './output.ts';
 import { parseAddress, parseByteCount, parseCInt, UsageError } from './numbers.ts';
+import { registerSavecore } from './savecore-command.ts';
+import { serveCommand } from '../serve/command.ts';
+import { dmesgCommand, reportCommand } from './triage-commands.ts';
 
 type Opts = Record<string, unknown>;
 
@@ -85,7 +88,45 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--json', 'print one JSON object on stdout')
     .action(run((o, out) => scanCommand({ dump: o.dump as string, progress: Boolean(o.progress) }, out)));
 
+  program.command('serve').description('run the workbench in a browser: a token-protected server on 127.0.0.1')
+    .option('--port <n>', 'port to listen on; 0 picks a free one', '0')
+    .option('--host <addr>', 'address to bind; only 127.0.0.1 is accepted', '127.0.0.1')
+    .option('--open', 'open the URL in the default browser')
+    .option('--allow-write', 'permit kvm_dump_inval (writes to the dump device)')
+    .option('--sample', 'open the bundled sample dump when no --dump is given')
+    .option('--kernel <file>', 'kernel ELF image (namelist)')
+    .option('--dump <file>', 'dump device, dump image, or savecore core file to open at start')
+    .option('--dump-offset <bytes>', 'offset of the dump header (dumplo * 512); decimal or 0x-hex')
+    .addOption(machineOption())
+    .action(async (o: Opts) => {
+      if (o.host !== '127.0.0.1') throw new UsageError(`--host ${String(o.host)}: serve mode binds to 127.0.0.1 only`);
+      if (o.dump === undefined && (o.kernel !== undefined || o.dumpOffset !== undefined)) throw new UsageError('--kernel and --dump-offset need --dump');
+      const port = parseByteCount(o.port as string, '--port');
+      if (port > 65535) throw new UsageError(`--port ${port}: a port is 0..65535`);
+      setExit(await serveCommand({
+        port,
+        host: o.host as string,
+        open: Boolean(o.open),
+        allowWrite: Boolean(o.allowWrite),
+        sample: Boolean(o.sample),
+        request: o.dump === undefined ? null : dumpArgsToRequest(dumpArgs(o)),
+      }));
+    });
+
+  registerSavecore(program, setExit);
+
+  withDumpOptions(program.command('report').description('crash triage: what crashed, when and why (crashinfo-style summary)'))
+    .option('--lines <n>', 'message buffer lines to show', '20')
+    .action(run((o, out) => reportCommand({ ...dumpArgs(o), lines: parseByteCount(o.lines as string, '--lines') }, out)));
+
+  withDumpOptions(program.command('dmesg').description('the kernel message buffer as dmesg -M reads it'))
+    .action(run((o, out) => dmesgCommand(dumpArgs(o), out)));
+
   return program;
+}
+
+function dumpArgsToRequest(a: ReturnType<typeof dumpArgs>) {
+  return { kernelPath: a.kernel, dumpPath: a.dump, dumpOffset: a.dumpOffset, machine: a.machine };
 }
 
 /** Run the CLI; resolves to the exit code. */

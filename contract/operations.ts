@@ -1,0 +1,97 @@
+// The contract between the renderer and main, defined once: every operation with the zod schema
+// its arguments must pass and the type it resolves to. main validates with these schemas; preload,
+// the browser client and the tests derive their function lists from the same table.
+
+import { z } from 'zod';
+import type { OpName } from './op-names.ts';
+import type * as R from './results.ts';
+import {
+  byteCount, fileFilter, filePath, hexAddress, jobId, machineName, MAX_NLIST_NAMES, MAX_READ_LENGTH,
+  MAX_SYMBOL_RESULTS, noArgs, sessionId,
+} from './values.ts';
+
+export interface OpSpec<A extends z.ZodType, Result> {
+  args: A;
+  /** Writes to a dump or device: refused unless the app runs with writes allowed. */
+  writes: boolean;
+  /** Type-level only: what a successful call resolves to. */
+  readonly result?: Result;
+}
+
+/** op<Result>()(schema): pins the result type while letting TypeScript infer the schema's. */
+const op = <Result>() => <A extends z.ZodType>(args: A, opts: { writes?: boolean } = {}): OpSpec<A, Result> => ({
+  args,
+  writes: opts.writes ?? false,
+});
+
+const session = z.strictObject({ sessionId });
+
+export const operations = {
+  appInfo: op<R.AppInfo>()(noArgs),
+  listDevices: op<R.DeviceList>()(noArgs),
+  listRecent: op<{ recent: R.RecentEntry[] }>()(noArgs),
+  pickFile: op<R.PickedPath>()(z.strictObject({
+    title: z.string().max(200).optional(),
+    filters: z.array(fileFilter).max(10).optional(),
+  })),
+  pickSaveFile: op<R.PickedPath>()(z.strictObject({
+    title: z.string().max(200).optional(),
+    defaultPath: filePath.optional(),
+    directory: z.boolean().optional(),
+  })),
+  openDump: op<R.OpenDumpResult>()(z.strictObject({
+    kernelPath: filePath.optional(),
+    dumpPath: filePath,
+    dumpOffset: byteCount.optional(),
+    machine: machineName.optional(),
+  })),
+  closeDump: op<{ closed: boolean }>()(session),
+  scan: op<R.ScanResult>()(z.strictObject({ path: filePath })),
+  header: op<R.HeaderInfo>()(session),
+  mkheader: op<R.MkheaderResult>()(z.strictObject({ sessionId, dumpOffset: byteCount })),
+  wrtheader: op<R.WrtheaderResult>()(z.strictObject({
+    sessionId,
+    // kvm_dump_wrtheader's int dumpsize; negative values are legal C and behave as NetBSD's do.
+    dumpsize: z.number().int().min(-(2 ** 31)).max(2 ** 32 - 1),
+    outPath: filePath,
+  })),
+  inval: op<R.InvalResult>()(z.strictObject({ sessionId, confirm: z.literal(true) }), { writes: true }),
+  read: op<R.ReadResult>()(z.strictObject({
+    sessionId,
+    va: hexAddress,
+    length: z.number().int().min(1).max(MAX_READ_LENGTH),
+  })),
+  kvatop: op<R.KvatopResult>()(z.strictObject({ sessionId, va: hexAddress })),
+  nlist: op<R.NlistResultInfo>()(z.strictObject({
+    sessionId,
+    names: z.array(z.string().min(1).max(256)).min(1).max(MAX_NLIST_NAMES),
+  })),
+  symbolSearch: op<R.SymbolSearchResult>()(z.strictObject({
+    sessionId,
+    query: z.string().max(256),
+    limit: z.number().int().min(1).max(MAX_SYMBOL_RESULTS).optional(),
+  })),
+  startSavecore: op<R.JobStarted>()(z.strictObject({
+    sessionId,
+    outDir: filePath,
+    /** savecore -z: gzip the core. */
+    compress: z.boolean(),
+    /** Clear the dump afterwards as savecore(8) does (a write: needs the app's write permission). */
+    invalidate: z.boolean().optional(),
+  })),
+  cancelJob: op<{ cancelled: boolean }>()(z.strictObject({ jobId })),
+  triage: op<R.TriageResult>()(z.strictObject({
+    sessionId,
+    /** Message-buffer lines to include (default 20). */
+    lines: z.number().int().min(1).max(10_000).optional(),
+  })),
+} satisfies Record<OpName, OpSpec<z.ZodType, unknown>>;
+
+export type Operations = typeof operations;
+/** What a caller passes (before zod defaults/transforms). */
+export type OpArgs<K extends OpName> = z.input<Operations[K]['args']>;
+/** What a handler receives (after validation). */
+export type OpParsedArgs<K extends OpName> = z.output<Operations[K]['args']>;
+export type OpResult<K extends OpName> = NonNullable<Operations[K]['result']>;
+
+export type { OpName } from './op-names.ts';

@@ -1,0 +1,209 @@
+// What each operation returns. Plain JSON: addresses as "0x…" strings, byte offsets as numbers,
+// bytes as lower-case hex. The same objects travel over Electron IPC and serve-mode HTTP.
+
+import type { FaultInfo } from './errors.ts';
+
+export type MachineName = 'amd64' | 'i386' | 'i386pae' | 'aarch64';
+
+export interface AppInfo {
+  mode: 'electron' | 'serve';
+  platform: string;
+  /** Whether writes to dumps (kvm_dump_inval) are permitted at all. */
+  allowWrite: boolean;
+  /** Native file dialogs exist (Electron) or paths are typed (browser). */
+  dialogs: boolean;
+  /** A dump opened at start-up (command line or bundled sample). */
+  initialSessionId: string | null;
+  /** Why nothing was opened at start-up, e.g. the sample is missing. */
+  startupMessage: string | null;
+  version: string;
+}
+
+export interface HeaderProbe {
+  offset: number;
+  machine: MachineName;
+  segments: number;
+  memoryBytes: number;
+}
+
+export interface DeviceEntry {
+  /** The path to open: /dev/sdb1, /dev/rdisk2s1, \\.\PhysicalDrive1, /dev/rwd0d. */
+  path: string;
+  name: string;
+  kind: 'disk' | 'partition';
+  /** Bytes; 0 when unknown. */
+  size: number;
+  model: string | null;
+  removable: boolean | null;
+  /** Whether this process may read it; when not, accessHint says how to get access. */
+  readable: boolean;
+  accessHint: string | null;
+  /** Dump headers found at the start of the device (cheap probe, not a full scan). */
+  headers: HeaderProbe[];
+  /** The whole disk a partition belongs to. */
+  parent: string | null;
+}
+
+export interface DeviceList {
+  platform: string;
+  devices: DeviceEntry[];
+  /** Why the list may be incomplete (no sysfs, tool missing, …). */
+  note: string | null;
+}
+
+export interface RecentEntry {
+  kernelPath: string | null;
+  dumpPath: string;
+  dumpOffset: number | null;
+  machine: MachineName | null;
+  openedAt: string;
+}
+
+export interface SegmentInfo {
+  start: string;
+  size: string;
+  /** File offset of the segment's first byte in the dump (kd->dump_off + preceding sizes). */
+  fileOffset: number;
+  /** Same, but as the libkvm pa2off computes it (equal unless segments overlap). */
+  end: string;
+}
+
+export interface HeaderInfo {
+  sessionId: string;
+  kernelPath: string | null;
+  dumpPath: string;
+  dumpSize: number;
+  compressed: boolean;
+  /** The dump carries a format-B header (savecore core file). */
+  isCoreFile: boolean;
+  hasHeader: boolean;
+  /** kvm_dump_mkheader's return when it ran at open, else null. */
+  mkheader: number | null;
+  dumpOffsetAsked: number | null;
+  /** kd->dump_off: the file offset of the first memory byte. */
+  dumpOff: number | null;
+  machine: MachineName | null;
+  pageSize: number | null;
+  longSize: number | null;
+  cpuDataSize: number;
+  kcore: { mid: number; magic: string; flag: number; hdrSize: number; segHdrSize: number; nseg: number } | null;
+  /** Machine-dependent CPU header fields (ptdpaddr, pdppaddr, tcr1, …) as hex. */
+  cpuFields: Record<string, string>;
+  segments: SegmentInfo[];
+  memoryBytes: number;
+  /** kvm_geterr() after open and its structured detail. */
+  error: string;
+  fault: FaultInfo | null;
+}
+
+export interface OpenDumpResult {
+  sessionId: string;
+  header: HeaderInfo;
+}
+
+export interface ScanResult {
+  path: string;
+  candidates: { offset: number; machine: MachineName; headerSize: number; segments: number; memoryBytes: number; complete: boolean }[];
+}
+
+export interface MkheaderResult {
+  result: number;
+  error: string;
+  fault: FaultInfo | null;
+  header: HeaderInfo;
+}
+
+export interface WrtheaderResult {
+  result: number;
+  error: string;
+  fault: FaultInfo | null;
+  outPath: string;
+  bytesWritten: number;
+}
+
+export interface InvalResult {
+  result: number;
+  error: string;
+  fault: FaultInfo | null;
+  /** Where zeros were written, when the write happened. */
+  offset: number | null;
+  length: number | null;
+}
+
+export interface ReadResult {
+  va: string;
+  length: number;
+  /** kvm_read's return: bytes copied, or -1 when a page failed to translate. */
+  result: number;
+  /** The bytes known good, from va on (also after a fault: the prefix before the faulting page). */
+  data: string;
+  /** Where the first unreadable byte is and why, when data is shorter than length. */
+  fault: FaultInfo | null;
+  /** The reason data stopped short: 'unmapped' (no translation), 'eof' (dump ends), 'io' (read error). */
+  stop: 'unmapped' | 'eof' | 'io' | null;
+  /** kvm_geterr() when this call failed, '' when it succeeded (libkvm keeps stale text after success). */
+  error: string;
+}
+
+export interface KvatopResult {
+  va: string;
+  /** Bytes valid from pa to the end of the page; 0 = no translation. */
+  cc: number;
+  pa: string | null;
+  fileOffset: number | null;
+  error: string;
+  fault: FaultInfo | null;
+}
+
+export interface NlistResultInfo {
+  /** Names not found, or -1 for an unusable kernel file. */
+  result: number;
+  entries: { name: string; found: boolean; type: number; value: string }[];
+  error: string;
+  reason: string | null;
+}
+
+export interface SymbolInfo {
+  name: string;
+  value: string;
+  size: number;
+  type: 'notype' | 'object' | 'func' | 'section' | 'file' | 'other';
+  bind: 'local' | 'global' | 'weak' | 'other';
+}
+
+export interface SymbolSearchResult {
+  symbols: SymbolInfo[];
+  /** Matches before the limit cut the list. */
+  total: number;
+}
+
+export interface JobStarted {
+  jobId: string;
+}
+
+export type JobState = 'running' | 'done' | 'failed' | 'cancelled';
+
+/** Pushed to the renderer while a job runs (IPC event or serve-mode SSE). */
+export interface JobEvent {
+  jobId: string;
+  kind: 'savecore';
+  state: JobState;
+  done: number;
+  total: number;
+  message: string | null;
+  /** Files written, when done. */
+  outputs: string[];
+}
+
+/** The crash summary core/triage builds (every piece is { value } or { notAvailable: why }). */
+export type { TriageReport, Piece } from '../core/triage/report.ts';
+
+export interface TriageResult {
+  report: import('../core/triage/report.ts').TriageReport;
+  /** The same report as the CLI prints it, for copying into a ticket. */
+  text: string;
+}
+
+export interface PickedPath {
+  path: string | null;
+}

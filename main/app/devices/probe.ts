@@ -1,0 +1,58 @@
+// The cheap "is there a dump here?" check the device list shows: scan only the first 64 KiB of a
+// device for a CPU segment header (NetBSD puts dumplo near the start of the swap partition it was
+// given, or the user points us at a partition whose start is the dump). A full scan is the Scan
+// operation's job.
+
+import { scanForDumps } from '../../../core/scan.ts';
+import type { DumpSource } from '../../../core/source.ts';
+import type { HeaderProbe } from '../../../contract/results.ts';
+import { openSource } from '../../sources/node-source.ts';
+import { isPermissionError, permissionHint } from '../permissions.ts';
+
+export const PROBE_WINDOW = 64 * 1024;
+const PROBE_TIMEOUT_MS = 3000;
+
+/** A view of the first `limit` bytes of a source. */
+export class HeadWindow implements DumpSource {
+  readonly name: string;
+  readonly kind: DumpSource['kind'];
+  readonly size: number;
+  constructor(private readonly src: DumpSource, limit: number) {
+    this.name = src.name;
+    this.kind = src.kind;
+    this.size = src.size > 0 ? Math.min(src.size, limit) : limit;
+  }
+  pread(buf: Uint8Array, offset: number): Promise<number> {
+    if (offset >= this.size) return Promise.resolve(0);
+    return this.src.pread(buf.subarray(0, Math.min(buf.length, this.size - offset)), offset);
+  }
+}
+
+export async function probeSource(src: DumpSource): Promise<HeaderProbe[]> {
+  const found = await scanForDumps(new HeadWindow(src, PROBE_WINDOW), { chunkSize: PROBE_WINDOW });
+  return found.map((c) => ({ offset: c.offset, machine: c.machine, segments: c.segments, memoryBytes: c.memoryBytes }));
+}
+
+export interface ProbeOutcome {
+  readable: boolean;
+  accessHint: string | null;
+  headers: HeaderProbe[];
+}
+
+/** Open read-only, probe, close; permission problems become a hint instead of an error. */
+export async function probeDevice(path: string): Promise<ProbeOutcome> {
+  let src;
+  try {
+    src = await openSource(path);
+  } catch (e) {
+    return { readable: false, accessHint: isPermissionError(e) ? permissionHint(path) : (e as Error).message, headers: [] };
+  }
+  try {
+    const timeout = new Promise<HeaderProbe[]>((resolve) => setTimeout(() => resolve([]), PROBE_TIMEOUT_MS).unref());
+    return { readable: true, accessHint: null, headers: await Promise.race([probeSource(src), timeout]) };
+  } catch {
+    return { readable: true, accessHint: null, headers: [] };
+  } finally {
+    await src.close();
+  }
+}

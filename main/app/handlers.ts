@@ -1,0 +1,85 @@
+// The handler layer: one implementation per contract operation over a session registry. Electron
+// IPC, serve-mode HTTP and the tests all call `call(op, args)`, so every transport gets the same
+// validation and the same results.
+
+import type { Outcome } from '../../contract/errors.ts';
+import type { OpName } from '../../contract/op-names.ts';
+import type { OpArgs, OpResult } from '../../contract/operations.ts';
+import { openDump } from '../session/open-dump.ts';
+import type { HandlerContext, HandlerDeps } from './context.ts';
+import { dispatch, type Implementations } from './dispatch.ts';
+import { JobRegistry, type JobListener } from './jobs.ts';
+import { appInfoOp, listDevicesOp, listRecentOp, pickFileOp, pickSaveFileOp } from './ops/app-ops.ts';
+import { closeDumpOp, headerOp, mkheaderOp, openDumpOp, scanOp } from './ops/dump-ops.ts';
+import { cancelJobOp, startSavecoreOp, triageOp } from './ops/job-ops.ts';
+import { kvatopOp, nlistOp, readOp } from './ops/memory-ops.ts';
+import { symbolSearchOp } from './ops/symbol-ops.ts';
+import { invalOp, wrtheaderOp } from './ops/write-ops.ts';
+import { RecentFiles } from './recent.ts';
+import { builtinServices } from './services.ts';
+import { SessionRegistry } from './sessions.ts';
+
+export type { HandlerDeps, Dialogs } from './context.ts';
+
+export interface Handlers {
+  /** Validate and run one operation; unknown names and bad arguments come back as errors. */
+  call(op: unknown, args: unknown): Promise<Outcome<unknown>>;
+  /** The typed form of call, for code that knows the operation at compile time. */
+  invoke<K extends OpName>(op: K, args: OpArgs<K>): Promise<Outcome<OpResult<K>>>;
+  onJobEvent(listener: JobListener): () => void;
+  /** Record what start-up opened (or why it did not) for the appInfo operation. */
+  setStartup(info: { initialSessionId: string | null; startupMessage: string | null }): void;
+  /** Cancel jobs and close every open dump (app exit). */
+  shutdown(): Promise<void>;
+  readonly sessionCount: number;
+}
+
+export function createHandlers(deps: HandlerDeps): Handlers {
+  const ctx: HandlerContext = {
+    deps,
+    sessions: new SessionRegistry(),
+    jobs: new JobRegistry(),
+    recent: new RecentFiles(deps.userDataDir),
+    services: deps.services ?? builtinServices,
+    openDump: deps.openDump ?? openDump,
+    startup: { initialSessionId: null, startupMessage: null },
+  };
+  const impl: Implementations = {
+    appInfo: () => appInfoOp(ctx),
+    listDevices: () => listDevicesOp(ctx),
+    listRecent: () => listRecentOp(ctx),
+    pickFile: (a) => pickFileOp(ctx, a),
+    pickSaveFile: (a) => pickSaveFileOp(ctx, a),
+    openDump: (a) => openDumpOp(ctx, a),
+    closeDump: (a) => closeDumpOp(ctx, a),
+    scan: (a) => scanOp(ctx, a),
+    header: (a) => headerOp(ctx, a),
+    mkheader: (a) => mkheaderOp(ctx, a),
+    wrtheader: (a) => wrtheaderOp(ctx, a),
+    inval: (a) => invalOp(ctx, a),
+    read: (a) => readOp(ctx, a),
+    kvatop: (a) => kvatopOp(ctx, a),
+    nlist: (a) => nlistOp(ctx, a),
+    symbolSearch: (a) => symbolSearchOp(ctx, a),
+    startSavecore: (a) => startSavecoreOp(ctx, a),
+    cancelJob: (a) => cancelJobOp(ctx, a),
+    triage: (a) => triageOp(ctx, a),
+  };
+  const policy = { allowWrite: deps.allowWrite, onInternalError: deps.onInternalError };
+  const call = (op: unknown, args: unknown) => dispatch(impl, policy, op, args);
+  return {
+    call,
+    invoke: (op, args) => call(op, args) as never,
+    onJobEvent: (listener) => ctx.jobs.subscribe(listener),
+    setStartup: (info) => {
+      ctx.startup = info;
+    },
+    shutdown: async () => {
+      ctx.jobs.cancelAll();
+      await ctx.sessions.closeAll();
+    },
+    get sessionCount() {
+      return ctx.sessions.size;
+    },
+  };
+}

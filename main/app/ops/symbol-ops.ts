@@ -1,0 +1,55 @@
+// Symbol search over the kernel's ELF symbol table: by name (exact, prefix, then substring) or,
+// for a "0x…" query, the symbols whose extent contains that address.
+
+import { listSymbols, type ElfSymbol } from '../../../core/format/elf.ts';
+import type { OpParsedArgs } from '../../../contract/operations.ts';
+import type { SymbolInfo, SymbolSearchResult } from '../../../contract/results.ts';
+import { toHexAddress } from '../../../contract/values.ts';
+import { OpFailure } from '../dispatch.ts';
+import { type HandlerContext, withSession } from '../context.ts';
+import type { Session } from '../sessions.ts';
+
+const DEFAULT_LIMIT = 100;
+const TYPES: Record<number, SymbolInfo['type']> = { 0: 'notype', 1: 'object', 2: 'func', 3: 'section', 4: 'file' };
+const BINDS: Record<number, SymbolInfo['bind']> = { 0: 'local', 1: 'global', 2: 'weak' };
+
+function symbolsOf(s: Session): Promise<ElfSymbol[]> {
+  const kernel = s.opened.kd.kernelSource;
+  if (!kernel) throw new OpFailure('not-found', 'no kernel file was given for this dump, so there are no symbols to search');
+  s.symbols ??= listSymbols(kernel).catch((e: unknown) => {
+    s.symbols = null; // let a later search retry
+    throw new OpFailure('kvm-error', `${s.params.kernelPath}: ${(e as Error).message}`);
+  });
+  return s.symbols;
+}
+
+function rank(sym: ElfSymbol, q: string): number {
+  const name = sym.name.toLowerCase();
+  if (name === q) return 0;
+  if (name.startsWith(q)) return 1;
+  return name.includes(q) ? 2 : -1;
+}
+
+export function matchSymbols(all: readonly ElfSymbol[], query: string): ElfSymbol[] {
+  const q = query.trim().toLowerCase().replace(/^_/, '');
+  if (/^0x[0-9a-f]+$/.test(q)) {
+    const addr = BigInt(q);
+    return all.filter((s) => s.value === addr || (addr >= s.value && addr < s.value + s.size));
+  }
+  const scored = all.map((s) => ({ s, r: rank(s, q) })).filter((x) => x.r >= 0);
+  scored.sort((x, y) => x.r - y.r || x.s.name.length - y.s.name.length || (x.s.name < y.s.name ? -1 : 1));
+  return scored.map((x) => x.s);
+}
+
+export async function symbolSearchOp(ctx: HandlerContext, a: OpParsedArgs<'symbolSearch'>): Promise<SymbolSearchResult> {
+  return withSession(ctx, a.sessionId, async (s) => {
+    const matches = matchSymbols(await symbolsOf(s), a.query);
+    const limit = a.limit ?? DEFAULT_LIMIT;
+    return {
+      total: matches.length,
+      symbols: matches.slice(0, limit).map((m) => ({
+        name: m.name, value: toHexAddress(m.value), size: Number(m.size), type: TYPES[m.type] ?? 'other', bind: BINDS[m.bind] ?? 'other',
+      })),
+    };
+  });
+}

@@ -1,0 +1,81 @@
+// The operations that put bytes on disk: wrtheader (a new core-file header, never over the evidence)
+// and inval (kvm_dump_inval: zeroes dumpmag on the dump device; app-level write permission and an
+// explicit confirm are both required, and only this call opens the dump writable).
+
+import { open, realpath } from 'node:fs/promises';
+import type { OpParsedArgs } from '../../../contract/operations.ts';
+import type { InvalResult, WrtheaderResult } from '../../../contract/results.ts';
+import { OpFailure } from '../dispatch.ts';
+import { faultInfo } from '../fault.ts';
+import type { HandlerContext } from '../context.ts';
+import { withSession } from '../context.ts';
+import type { Session } from '../sessions.ts';
+import { openFailure } from './dump-ops.ts';
+
+async function samePath(a: string, b: string | null): Promise<boolean> {
+  if (!b) return false;
+  const [ra, rb] = await Promise.all([realpath(a).catch(() => a), realpath(b).catch(() => b)]);
+  return ra === rb;
+}
+
+export async function wrtheaderOp(ctx: HandlerContext, a: OpParsedArgs<'wrtheader'>): Promise<WrtheaderResult> {
+  return withSession(ctx, a.sessionId, async (s) => {
+    if ((await samePath(a.outPath, s.params.dumpPath)) || (await samePath(a.outPath, s.params.kernelPath))) {
+      throw new OpFailure('bad-request', `refusing to write the header over ${a.outPath}: it is the dump or kernel being examined`);
+    }
+    let file;
+    try {
+      file = await open(a.outPath, 'wx', 0o644); // never truncate an existing file: it may be evidence
+    } catch (e) {
+      throw openFailure(a.outPath, e);
+    }
+    const kd = s.opened.kd;
+    const before = kd.lastFault;
+    let written = 0;
+    let result: number;
+    try {
+      result = await kd.wrtheader({
+        write: async (chunk) => {
+          await file.write(chunk, 0, chunk.length, written);
+          written += chunk.length;
+        },
+      }, a.dumpsize);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    const after = kd.lastFault;
+    return { result, error: kd.geterr(), fault: after !== before ? faultInfo(after) : null, outPath: a.outPath, bytesWritten: written };
+  });
+}
+
+export async function invalOp(ctx: HandlerContext, a: OpParsedArgs<'inval'>): Promise<InvalResult> {
+  return withSession(ctx, a.sessionId, async (s) => {
+    const { kernelPath, dumpPath, dumpOffset, machine } = s.params;
+    let writable;
+    try {
+      writable = await ctx.openDump({ kernelPath, dumpPath, dumpOffset: dumpOffset ?? undefined, machine: machine ?? undefined, writable: true });
+    } catch (e) {
+      throw openFailure(dumpPath, e);
+    }
+    let out: InvalResult;
+    try {
+      const kd = writable.kd;
+      const result = await kd.inval();
+      out = { result, error: kd.geterr(), fault: result < 0 ? faultInfo(kd.lastFault) : null, offset: kd.lastInval?.offset ?? null, length: kd.lastInval?.length ?? null };
+    } finally {
+      await writable.close();
+    }
+    await reopenReadOnly(ctx, s); // drop cached pages that still hold the old dumpmag
+    return out;
+  });
+}
+
+async function reopenReadOnly(ctx: HandlerContext, s: Session): Promise<void> {
+  const { kernelPath, dumpPath, dumpOffset, machine } = s.params;
+  const fresh = await ctx.openDump({ kernelPath, dumpPath, dumpOffset: dumpOffset ?? undefined, machine: machine ?? undefined, writable: false });
+  const old = s.opened;
+  s.opened = fresh;
+  s.symbols = null;
+  await old.close();
+}

@@ -1,0 +1,7 @@
+// Renderer entry: Vue + Pinia, one stylesheet.
+import { createPinia } from 'pinia';
+import { createApp } from 'vue';
+import App from './App.vue';
+import './styles.css';
+
+createApp(App).use(createPinia()).mount('#app');

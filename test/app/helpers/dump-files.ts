@@ -1,0 +1,28 @@
+// A kernel + dump image on disk for app, serve and e2e tests, built by the project's own fixture
+// builder (test/fixtures/dump-image.ts) so no test depends on anything outside the repository.
+
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { buildDumpImage, type DumpImage } from '../../fixtures/dump-image.ts';
+
+export interface DumpFiles {
+  dir: string;
+  kernelPath: string;
+  dumpPath: string;
+  dumpOffset: number;
+  image: DumpImage;
+  cleanup(): void;
+}
+
+export function writeDumpFiles(opts: { seed?: number; gzip?: boolean } = {}): DumpFiles {
+  const image = buildDumpImage({ flavour: 'amd64', seed: opts.seed ?? 1 });
+  const dir = mkdtempSync(join(tmpdir(), 'kvmdump-app-'));
+  const kernelPath = join(dir, 'netbsd');
+  const dumpPath = join(dir, opts.gzip ? 'dump.img.gz' : 'dump.img');
+  writeFileSync(kernelPath, image.kernel);
+  const bytes = image.toBytes();
+  writeFileSync(dumpPath, opts.gzip ? gzipSync(bytes) : bytes);
+  return { dir, kernelPath, dumpPath, dumpOffset: image.facts.dumpOff, image, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}

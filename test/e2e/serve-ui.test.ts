@@ -1,0 +1,136 @@
+// The workbench in Chromium against serve mode: open a dump through the Open view, see the header
+// fields, read dumpmag in the memory view (01 01 ca 8f), see an unmapped page as a fault, and
+// leave a screenshot in /tmp for a person to look at.
+
+import { existsSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { createHandlers, type Handlers } from '../../main/app/handlers.ts';
+import { startServer, type RunningServer } from '../../main/serve/server.ts';
+import { writeDumpFiles, type DumpFiles } from '../app/helpers/dump-files.ts';
+import { bytesAt, CHROMIUM, CHROMIUM_ARGS, ensureRendererBuilt, openThroughUi } from './helpers.ts';
+
+const haveChromium = existsSync(CHROMIUM);
+
+describe.skipIf(!haveChromium)('serve mode in Chromium', () => {
+  let files: DumpFiles;
+  let userData: string;
+  let handlers: Handlers;
+  let server: RunningServer;
+  let browser: Browser;
+  let page: Page;
+  const errors: string[] = [];
+
+  beforeAll(async () => {
+    const staticDir = ensureRendererBuilt();
+    files = writeDumpFiles({ seed: 1 });
+    userData = mkdtempSync(join(tmpdir(), 'kvmdump-e2e-'));
+    handlers = createHandlers({ mode: 'serve', userDataDir: userData, allowWrite: false, listDevices: async () => ({ platform: 'linux', devices: [], note: null }) });
+    server = await startServer({ handlers, staticDir });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(server.url);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    await handlers?.shutdown();
+    files?.cleanup();
+    if (userData) rmSync(userData, { recursive: true, force: true });
+  });
+
+  test('opening the dump shows the header fields', async () => {
+    await page.getByTestId('dump-path').waitFor();
+    await page.screenshot({ path: '/tmp/kvmdump-e2e-open.png' });
+    await openThroughUi(page, files);
+    const summary = page.getByTestId('header-summary');
+    await expect.poll(() => summary.textContent()).toContain('amd64');
+    expect(await summary.textContent()).toContain(`${files.image.facts.memOff}`);
+    expect(await page.getByTestId('kcore-fields').textContent()).toContain('0x8fca');
+    expect(await page.getByTestId('cpu-fields').textContent()).toContain('ptdpaddr');
+    await page.screenshot({ path: '/tmp/kvmdump-e2e-header.png' });
+  });
+
+  test('the segment map lists every segment with its file offset', async () => {
+    await page.getByTestId('tab-segments').click();
+    const rows = page.getByTestId('segment-table').locator('tbody tr');
+    await expect.poll(() => rows.count()).toBe(files.image.facts.segments.length);
+    expect(await rows.first().textContent()).toContain(String(files.image.facts.memOff));
+    await page.screenshot({ path: '/tmp/kvmdump-e2e-segments.png' });
+  });
+
+  test('memory at symbol dumpmag reads 01 01 ca 8f through translation', async () => {
+    const va = files.image.facts.symbols.dumpmag!.va;
+    expect(await bytesAt(page, 'dumpmag', va, 4)).toEqual(['01', '01', 'ca', '8f']);
+    await expect.poll(() => page.getByTestId('hex-status').textContent()).toContain('PA 0x');
+    await page.screenshot({ path: '/tmp/kvmdump-e2e-hex.png' });
+  });
+
+  test('keyboard: PageDown moves a screen, g focuses go-to', async () => {
+    const grid = page.getByTestId('hexgrid');
+    const firstRow = async () => grid.locator('[data-address]').first().getAttribute('data-address');
+    const before = BigInt((await firstRow())!);
+    await grid.focus();
+    await page.keyboard.press('PageDown');
+    await expect.poll(async () => BigInt((await firstRow())!)).toBe(before + 24n * 16n);
+    await page.keyboard.press('PageUp');
+    await expect.poll(async () => BigInt((await firstRow())!)).toBe(before);
+    await page.keyboard.press('g');
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('goto-input');
+  });
+
+  test('an unmapped page shows as a fault with its address and reason, never zeros', async () => {
+    await page.getByTestId('goto-input').fill('0x1000');
+    await page.getByTestId('goto-button').click();
+    const row = page.locator('[data-address="0x1000"]');
+    await expect.poll(() => row.textContent()).toContain('unmapped');
+    const text = (await row.textContent())!;
+    expect(text).toContain('0x1000: unmapped: invalid translation');
+    expect(text).not.toMatch(/\b00 00\b/);
+    await page.screenshot({ path: '/tmp/kvmdump-e2e-fault.png' });
+  });
+
+  test('symbol search finds dumpmag', async () => {
+    await page.getByTestId('tab-symbols').click();
+    await page.getByTestId('symbol-query').fill('dumpmag');
+    await expect.poll(() => page.getByTestId('symbol-results').textContent()).toContain('dumpmag');
+  });
+
+  test('the summary shows the crash state read from the dump', async () => {
+    await page.getByTestId('tab-summary').click();
+    const summary = page.getByTestId('summary');
+    await expect.poll(async () => (await summary.textContent()) ?? '').toContain('NetBSD');
+    expect(await page.getByTestId('msgbuf').textContent()).toBeTruthy();
+    await page.screenshot({ path: '/tmp/kvmdump-e2e-summary.png' });
+  });
+
+  test('export runs savecore with progress and lists the files it wrote', async () => {
+    await page.getByTestId('tab-export').click();
+    await page.locator('#outdir').fill(files.dir);
+    await page.getByRole('button', { name: 'Start' }).click();
+    await expect.poll(async () => (await page.getByTestId('export-state').textContent()) ?? '', { timeout: 60_000 }).toMatch(/done|failed|cancelled/);
+    expect(await page.getByTestId('export-state').textContent()).toContain('done');
+    expect(await page.getByTestId('export-outputs').textContent()).toMatch(/netbsd\.\d+\.core\.gz/);
+    await page.screenshot({ path: '/tmp/kvmdump-e2e-export.png' });
+  });
+
+  test('a wrong dump offset shows the failure with its offset and field', async () => {
+    await page.getByTestId('tab-open').click();
+    await openThroughUi(page, { ...files, dumpOffset: 512 });
+    const box = page.getByTestId('error');
+    await expect.poll(() => box.textContent()).toContain('invalid magic in cpu_hdr');
+    expect(await box.textContent()).toContain('kcore_seg.c_midmag.magic');
+    expect(await box.textContent()).toMatch(/offset\s*514/);
+    await page.screenshot({ path: '/tmp/kvmdump-e2e-bad-offset.png' });
+  });
+
+  test('no console errors, no CSP violations', () => {
+    expect(errors).toEqual([]);
+  });
+});
