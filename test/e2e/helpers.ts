@@ -36,13 +36,13 @@ export interface OpenRequest {
   dumpOffset: number;
 }
 
-/** Fill the Open form and open the dump; resolves on the Header view. */
+/** Fill the Open form and open the dump; resolves on the Summary view (or the Header view when it failed). */
 export async function openThroughUi(page: Page, req: OpenRequest): Promise<void> {
   await page.getByTestId('dump-path').fill(req.dumpPath);
   await page.getByTestId('kernel-path').fill(req.kernelPath);
   await page.getByTestId('dump-offset').fill(String(req.dumpOffset));
   await page.getByTestId('open').click();
-  await page.getByTestId('header-summary').waitFor();
+  await page.getByTestId('summary-view').or(page.getByTestId('header-summary')).waitFor();
 }
 
 /** Go to an address or symbol in the Memory view; returns the bytes shown from there on. */

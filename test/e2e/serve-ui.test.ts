@@ -10,8 +10,17 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createHandlers, type Handlers } from '../../main/app/handlers.ts';
 import { startServer, type RunningServer } from '../../main/serve/server.ts';
+import { simulateLog } from '../fixtures/msgbuf-model.ts';
 import { writeDumpFiles, type DumpFiles } from '../app/helpers/dump-files.ts';
 import { bytesAt, CHROMIUM, CHROMIUM_ARGS, ensureRendererBuilt, openThroughUi } from './helpers.ts';
+
+/** A dump that panicked in a page fault, with the message buffer the kernel would leave. */
+const PANIC_LOG = simulateLog({
+  flavour: 'amd64', seed: 3, runtimeBytes: 3000,
+  panic: { format: 'trap', before: ['uvm_fault(0xffffffff81a3c0c0, 0x0, 1) -> e', 'fatal page fault in supervisor mode'] },
+});
+/** The same length as the fixture's version line, so the other kernel's symbols keep their addresses. */
+const OTHER_VERSION = 'NetBSD 10.0 (GENERIC) #0: Mon Dec 16 13:08:11 UTC 2024\n\tmkrepro@mkrepro.NetBSD.org:/usr/src/sys/arch/amd64/compile/GENERIC\n';
 
 const haveChromium = existsSync(CHROMIUM);
 
@@ -26,7 +35,7 @@ describe.skipIf(!haveChromium)('serve mode in Chromium', () => {
 
   beforeAll(async () => {
     const staticDir = ensureRendererBuilt();
-    files = writeDumpFiles({ seed: 1 });
+    files = writeDumpFiles({ seed: 1, triage: PANIC_LOG.triage });
     userData = mkdtempSync(join(tmpdir(), 'kvmdump-e2e-'));
     handlers = createHandlers({ mode: 'serve', userDataDir: userData, allowWrite: false, listDevices: async () => ({ platform: 'linux', devices: [], note: null }) });
     server = await startServer({ handlers, staticDir });
@@ -45,10 +54,27 @@ describe.skipIf(!haveChromium)('serve mode in Chromium', () => {
     if (userData) rmSync(userData, { recursive: true, force: true });
   });
 
-  test('opening the dump shows the header fields', async () => {
+  test('opening a dump shows the crash summary first, the panic message leading', async () => {
     await page.getByTestId('dump-path').waitFor();
     await page.screenshot({ path: '/tmp/kvmdump-e2e-open.png' });
     await openThroughUi(page, files);
+    const banner = page.getByTestId('panic-banner');
+    await expect.poll(async () => (await banner.textContent()) ?? '').toContain(PANIC_LOG.expect.panicMessage!);
+    expect(await page.getByTestId('tab-summary').getAttribute('aria-current')).toBe('page');
+    expect(await page.getByTestId('version-warning').count()).toBe(0);
+  });
+
+  test('the message buffer can be searched', async () => {
+    const total = Number((await page.getByTestId('msgbuf-count').textContent())!.match(/of (\d+)/)![1]);
+    await page.getByTestId('msgbuf-search').fill('FATAL PAGE FAULT');
+    await expect.poll(async () => (await page.getByTestId('msgbuf-count').textContent()) ?? '').toBe(`1 of ${total} lines`);
+    expect(await page.getByTestId('msgbuf').textContent()).toContain('fatal page fault in supervisor mode');
+    await page.screenshot({ path: '/tmp/kvmdump-e2e-summary-panic.png' });
+    await page.getByTestId('msgbuf-search').fill('');
+  });
+
+  test('the header view shows the header fields', async () => {
+    await page.getByTestId('tab-header').click();
     const summary = page.getByTestId('header-summary');
     await expect.poll(() => summary.textContent()).toContain('amd64');
     expect(await summary.textContent()).toContain(`${files.image.facts.memOff}`);
@@ -128,6 +154,20 @@ describe.skipIf(!haveChromium)('serve mode in Chromium', () => {
     expect(await box.textContent()).toContain('kcore_seg.c_midmag.magic');
     expect(await box.textContent()).toMatch(/offset\s*514/);
     await page.screenshot({ path: '/tmp/kvmdump-e2e-bad-offset.png' });
+  });
+
+  test('a kernel file of another build is called out on the summary', async () => {
+    const other = writeDumpFiles({ seed: 1, triage: PANIC_LOG.triage, kernelFrom: { ...PANIC_LOG.triage, version: OTHER_VERSION } });
+    try {
+      await page.getByTestId('tab-open').click();
+      await openThroughUi(page, other);
+      const warning = page.getByTestId('version-warning');
+      await expect.poll(async () => (await warning.count()) > 0 ? (await warning.textContent()) ?? '' : '').toContain('version mismatch');
+      expect(await warning.textContent()).toContain('NetBSD 10.0');
+      await page.screenshot({ path: '/tmp/kvmdump-e2e-version-mismatch.png' });
+    } finally {
+      other.cleanup();
+    }
   });
 
   test('no console errors, no CSP violations', () => {

@@ -5,12 +5,12 @@ import { api } from '../api/index.ts';
 
 export const VIEWS = [
   { name: 'open', label: 'Open', needsDump: false },
+  { name: 'summary', label: 'Summary', needsDump: true },
   { name: 'header', label: 'Header', needsDump: true },
   { name: 'segments', label: 'Segments', needsDump: true },
   { name: 'hex', label: 'Memory', needsDump: true },
   { name: 'symbols', label: 'Symbols', needsDump: true },
   { name: 'export', label: 'Export', needsDump: true },
-  { name: 'summary', label: 'Summary', needsDump: true },
 ] as const;
 
 export type ViewName = (typeof VIEWS)[number]['name'];
@@ -24,6 +24,10 @@ export const useUi = defineStore('ui', {
   actions: {
     show(view: ViewName) {
       this.view = view;
+    },
+    /** After a dump opens: the crash summary first (what crashed, when, why); the header when it failed. */
+    showOpened(hasHeader: boolean) {
+      this.view = hasHeader ? 'summary' : 'header';
     },
     async loadInfo() {
       const r = await api.appInfo({});

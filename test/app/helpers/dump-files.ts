@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { buildDumpImage, type DumpImage } from '../../fixtures/dump-image.ts';
+import { buildDumpImage, type DumpImage, type TriageSpec } from '../../fixtures/dump-image.ts';
 
 export interface DumpFiles {
   dir: string;
@@ -16,12 +16,14 @@ export interface DumpFiles {
   cleanup(): void;
 }
 
-export function writeDumpFiles(opts: { seed?: number; gzip?: boolean } = {}): DumpFiles {
-  const image = buildDumpImage({ flavour: 'amd64', seed: opts.seed ?? 1 });
+export function writeDumpFiles(opts: { seed?: number; gzip?: boolean; triage?: TriageSpec; kernelFrom?: TriageSpec } = {}): DumpFiles {
+  const image = buildDumpImage({ flavour: 'amd64', seed: opts.seed ?? 1, triage: opts.triage });
+  // A kernel file of another build (e.g. another version string) to provoke the mismatch warning.
+  const kernel = opts.kernelFrom ? buildDumpImage({ flavour: 'amd64', seed: opts.seed ?? 1, triage: opts.kernelFrom }).kernel : image.kernel;
   const dir = mkdtempSync(join(tmpdir(), 'kvmdump-app-'));
   const kernelPath = join(dir, 'netbsd');
   const dumpPath = join(dir, opts.gzip ? 'dump.img.gz' : 'dump.img');
-  writeFileSync(kernelPath, image.kernel);
+  writeFileSync(kernelPath, kernel);
   const bytes = image.toBytes();
   writeFileSync(dumpPath, opts.gzip ? gzipSync(bytes) : bytes);
   return { dir, kernelPath, dumpPath, dumpOffset: image.facts.dumpOff, image, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
