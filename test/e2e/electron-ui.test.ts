@@ -1,5 +1,6 @@
 // The desktop app end to end with Playwright's Electron driver: started with --kernel/--dump/
-// --dump-offset it opens that dump, shows the header, and reads dumpmag in the memory view.
+// --dump-offset it opens that dump on the crash summary, shows the header, and reads dumpmag in the
+// memory view.
 // Skipped where the Electron binary was never downloaded (offline hosts, CI here).
 
 import { existsSync } from 'node:fs';
@@ -38,6 +39,8 @@ test('Electron: open a dump from the command line, see its header, read dumpmag'
   });
   try {
     const page = await app.firstWindow();
+    await page.getByTestId('summary-view').waitFor(); // the crash summary opens first
+    await page.getByTestId('tab-header').click();
     await page.getByTestId('header-summary').waitFor();
     expect(await page.getByTestId('header-summary').textContent()).toContain('amd64');
     expect(await page.evaluate(() => typeof (window as unknown as { require?: unknown }).require)).toBe('undefined'); // no Node in the page
