@@ -11,6 +11,8 @@ const npmBin = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const steps = [
   ['build', [npmBin, ['run', 'build']]],
   ['typecheck core (no Node, no DOM)', ['npx', ['tsc', '-p', 'tsconfig.core.json']]],
+  ['typecheck main, electron, renderer', [npmBin, ['run', 'typecheck']]],
+  ['typecheck tests', ['npx', ['tsc', '-p', 'tsconfig.json']]],
   ['lint (layering rules)', [npmBin, ['run', 'lint']]],
 ];
 let setupFailed = 0;

@@ -32,7 +32,7 @@ test('prints the URL, serves the opened dump, stops on abort', async () => {
   const url = new URL(/http:\/\/\S+/.exec(lines.join(''))![0]);
   const info = await fetch(new URL('/api/appInfo', url), {
     method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${url.searchParams.get('token')}` }, body: '{}',
-  }).then((r) => r.json());
+  }).then((r) => r.json() as Promise<{ value: { initialSessionId: string } }>);
   expect(info).toMatchObject({ ok: true, value: { mode: 'serve', allowWrite: false, startupMessage: null } });
   expect(info.value.initialSessionId).toMatch(/^s[0-9a-f]+$/);
   expect(lines.join('')).toContain('read-only');

@@ -10,8 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fdnlist, listSymbols, readElfHeader, readElfVirtual, type AcceptedMachine } from '../../core/format/elf.ts';
 import { EM_386, EM_AARCH64, EM_X86_64, nlistModel, type ModelSymbol } from '../fixtures/elf.ts';
 import { FileSource } from '../fixtures/file-source.ts';
+import { MKDUMP_DIR } from '../conformance/support/mkdump.ts';
 
-const MKDUMP = '/work/shared/tools/mkdump/mkdump.py';
+const MKDUMP = join(MKDUMP_DIR, 'mkdump.py');
 const available = existsSync(MKDUMP);
 
 interface ManifestSymbol {

@@ -8,11 +8,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runSavecore } from '../../main/jobs/savecore/job.ts';
 import { sha256 } from './savecore-fixture.ts';
+import { MKDUMP_DIR } from '../conformance/support/mkdump.ts';
 
-const TOOLS = '/work/shared/tools/mkdump';
+const TOOLS = MKDUMP_DIR;
 const available = existsSync(join(TOOLS, 'mkcore.py')) && existsSync(join(TOOLS, 'mkdump.py'));
 
-describe.skipIf(!available)('savecore vs mkcore.py (skipped: /work/shared/tools/mkdump not present)', () => {
+describe.skipIf(!available)('savecore vs mkcore.py (skipped: ../shared/tools/mkdump not present)', () => {
   for (const [arch, extra] of [['amd64', ['--triage']], ['i386', []], ['aarch64', ['--triage']]] as const) {
     it(`${arch}: netbsd.N.core byte-identical to mkcore.py's`, async () => {
       const root = mkdtempSync(join(tmpdir(), 'savecore-mkcore-'));

@@ -11,8 +11,9 @@ import { Kvm } from '../../core/kvm.ts';
 import { buildTriageReport, readMessageBuffer, readPanicMessage, savecoreSyslogLine } from '../../core/triage/index.ts';
 import { FileSource } from '../fixtures/file-source.ts';
 import { kvmdump } from '../fixtures/cli.ts';
+import { MKDUMP_DIR } from '../conformance/support/mkdump.ts';
 
-const MKDUMP = '/work/shared/tools/mkdump/mkdump.py';
+const MKDUMP = join(MKDUMP_DIR, 'mkdump.py');
 const available = existsSync(MKDUMP);
 const root = available ? mkdtempSync(join(tmpdir(), 'kvmdump-triage-mkdump-')) : '';
 afterAll(() => {
@@ -54,7 +55,7 @@ function generate(name: string, args: string[], seed: number): { dir: string; ma
   return { dir, manifest: JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) };
 }
 
-describe.skipIf(!available)(`triage vs mkdump.py manifests${available ? '' : ' (skipped: /work/shared/tools/mkdump not present)'}`, () => {
+describe.skipIf(!available)(`triage vs mkdump.py manifests${available ? '' : ' (skipped: ../shared/tools/mkdump not present)'}`, () => {
   CASES.forEach((c, i) => {
     it(c.name, async () => {
       const { dir, manifest } = generate(c.name, c.args, 11 + i);

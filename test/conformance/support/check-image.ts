@@ -438,7 +438,7 @@ export async function checkScan(g: Generated, run: Run): Promise<string[]> {
   const m = g.manifest;
   const out: string[] = [];
   const r = await run(['scan', '--dump', g.dump, '--json']);
-  const cands: { offset: number; machine: string; headerSize: number }[] = r.json?.candidates ?? [];
+  const cands: { offset: number; machine: string; headerSize: number; notes: string[] }[] = r.json?.candidates ?? [];
   const at = cands.filter((c) => c.offset === m.dump_off);
   // Every header mkheader accepts is found; the two oddities mkheader does not check (flag, no
   // segments) are reported as notes on the candidate (see KNOWN_DIFFERENCES.md).
