@@ -19,6 +19,7 @@ export const OP_NAMES = [
   'nlist',
   'symbolSearch',
   'startSavecore',
+  'startScan',
   'cancelJob',
   'triage',
 ] as const;

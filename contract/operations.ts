@@ -79,6 +79,8 @@ export const operations = {
     /** Clear the dump afterwards as savecore(8) does (a write: needs the app's write permission). */
     invalidate: z.boolean().optional(),
   })),
+  /** scan as a job: progress over the whole device, and cancellable (a disk can be large). */
+  startScan: op<R.JobStarted>()(z.strictObject({ path: filePath })),
   cancelJob: op<{ cancelled: boolean }>()(z.strictObject({ jobId })),
   triage: op<R.TriageResult>()(z.strictObject({
     sessionId,

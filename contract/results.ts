@@ -103,7 +103,7 @@ export interface OpenDumpResult {
 
 export interface ScanResult {
   path: string;
-  candidates: { offset: number; machine: MachineName; headerSize: number; segments: number; memoryBytes: number; complete: boolean }[];
+  candidates: { offset: number; machine: MachineName; headerSize: number; segments: number; memoryBytes: number; complete: boolean; notes: string[] }[];
 }
 
 export interface MkheaderResult {
@@ -186,13 +186,15 @@ export type JobState = 'running' | 'done' | 'failed' | 'cancelled';
 /** Pushed to the renderer while a job runs (IPC event or serve-mode SSE). */
 export interface JobEvent {
   jobId: string;
-  kind: 'savecore';
+  kind: 'savecore' | 'scan';
   state: JobState;
   done: number;
   total: number;
   message: string | null;
   /** Files written, when done. */
   outputs: string[];
+  /** A finished scan job's candidates. */
+  scan?: ScanResult;
 }
 
 /** The crash summary core/triage builds (every piece is { value } or { notAvailable: why }). */

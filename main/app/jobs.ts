@@ -21,7 +21,7 @@ export class JobRegistry {
   }
 
   /** Start work in the background; its promise's result ends the job. */
-  start(kind: JobEvent['kind'], work: (r: JobReporter) => Promise<{ outputs: string[]; message?: string }>): string {
+  start(kind: JobEvent['kind'], work: (r: JobReporter) => Promise<{ outputs: string[]; message?: string; scan?: JobEvent['scan'] }>): string {
     const jobId = newJobId();
     const ctl = new AbortController();
     this.running.set(jobId, ctl);
@@ -39,7 +39,7 @@ export class JobRegistry {
     // Started on the next tick so the caller has the id before the first event arrives.
     setImmediate(() => {
       work(reporter).then(
-        (r) => emit({ state: 'done', ...last, message: r.message ?? null, outputs: r.outputs }),
+        (r) => emit({ state: 'done', ...last, message: r.message ?? null, outputs: r.outputs, ...(r.scan ? { scan: r.scan } : {}) }),
         (e: unknown) => emit({
           state: ctl.signal.aborted ? 'cancelled' : 'failed', ...last,
           message: ctl.signal.aborted ? 'cancelled' : e instanceof Error ? e.message : String(e), outputs: [],

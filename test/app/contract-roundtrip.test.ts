@@ -59,6 +59,7 @@ function calls(): Record<OpName, unknown> {
     nlist: { sessionId, names: ['dumpmag', 'version', 'no_such_symbol'] },
     symbolSearch: { sessionId, query: 'dump', limit: 5 },
     startSavecore: { sessionId, outDir: join(files.dir, 'no-such-directory'), compress: false },
+    startScan: { path: join(files.dir, 'no-such-device') },
     cancelJob: { jobId: 'j0000000000000000' },
     triage: { sessionId },
   };

@@ -130,6 +130,39 @@ test('the real savecore job (builtin adapter) exports the dump and leaves it val
   }
 });
 
+test('a scan job reports progress over the event stream and ends with the candidates', async () => {
+  // A 40 MiB "disk": the dump 24 MiB in, so the scan takes several chunks.
+  const disk = join(files.dir, 'disk.img');
+  const { openSync, writeSync, closeSync, readFileSync } = await import('node:fs');
+  const fd = openSync(disk, 'w');
+  const offset = 24 << 20;
+  writeSync(fd, readFileSync(files.dumpPath), 0, undefined, offset);
+  writeSync(fd, Buffer.alloc(1), 0, 1, (40 << 20) - 1);
+  closeSync(fd);
+  let jobId = '';
+  const events = await sseEvents((e) => e.state !== 'running', async () => {
+    const r = await httpCall(server, 'startScan', { path: disk });
+    if (!r.ok) throw new Error(r.error.message);
+    jobId = (r.value as { jobId: string }).jobId;
+  });
+  expect(events.every((e) => e.jobId === jobId && e.kind === 'scan')).toBe(true);
+  const last = events.at(-1)!;
+  expect(last).toMatchObject({ state: 'done', message: '1 dump header found', done: 40 << 20, total: 40 << 20 });
+  expect(last.scan!.candidates).toEqual([expect.objectContaining({ offset: offset + files.dumpOffset, machine: 'amd64', headerSize: 512 })]);
+});
+
+test('a scan job can be cancelled; a path that cannot be opened is refused at once', async () => {
+  const seen: JobEvent[] = [];
+  const unsubscribe = handlers.onJobEvent((e) => seen.push(e));
+  const r = await handlers.invoke('startScan', { path: '/dev/zero' }); // endless: only cancel ends it
+  if (!r.ok) throw new Error(r.error.message);
+  await expect.poll(() => seen.some((e) => e.jobId === r.value.jobId && e.state === 'running'), { timeout: 10_000 }).toBe(true);
+  expect(await handlers.invoke('cancelJob', { jobId: r.value.jobId })).toEqual({ ok: true, value: { cancelled: true } });
+  await expect.poll(() => seen.filter((e) => e.jobId === r.value.jobId).at(-1)?.state).toBe('cancelled');
+  unsubscribe();
+  expect(await handlers.invoke('startScan', { path: join(files.dir, 'missing') })).toMatchObject({ ok: false });
+});
+
 test('shutdown closes every open dump', async () => {
   expect(handlers.sessionCount).toBeGreaterThan(0);
   await handlers.shutdown();

@@ -156,6 +156,18 @@ describe.skipIf(!haveChromium)('serve mode in Chromium', () => {
     await page.screenshot({ path: '/tmp/kvmdump-e2e-bad-offset.png' });
   });
 
+  test('Scan finds the dump header as a job and fills in the offset', async () => {
+    await page.getByTestId('tab-open').click();
+    await page.getByTestId('dump-path').fill(files.dumpPath);
+    await page.getByTestId('dump-offset').fill('');
+    await page.getByTestId('scan').click();
+    const results = page.getByTestId('scan-results');
+    await expect.poll(async () => ((await results.count()) > 0 ? (await results.textContent()) ?? '' : ''), { timeout: 30_000 }).toContain(String(files.dumpOffset));
+    await results.getByRole('button', { name: 'Use' }).click();
+    expect(await page.getByTestId('dump-offset').inputValue()).toBe(String(files.dumpOffset));
+    await page.screenshot({ path: '/tmp/kvmdump-e2e-scan.png' });
+  });
+
   test('a kernel file of another build is called out on the summary', async () => {
     const other = writeDumpFiles({ seed: 1, triage: PANIC_LOG.triage, kernelFrom: { ...PANIC_LOG.triage, version: OTHER_VERSION } });
     try {

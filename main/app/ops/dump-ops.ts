@@ -1,8 +1,8 @@
 // Opening, inspecting and closing dumps: openDump, closeDump, header, mkheader, scan.
 
-import { scanForDumps } from '../../../core/scan.ts';
+import { scanForDumps, type ScanOptions } from '../../../core/scan.ts';
 import type { OpParsedArgs } from '../../../contract/operations.ts';
-import type { OpenDumpResult, ScanResult } from '../../../contract/results.ts';
+import type { JobStarted, OpenDumpResult, ScanResult } from '../../../contract/results.ts';
 import { OpenError } from '../../session/open-dump.ts';
 import { openSource } from '../../sources/node-source.ts';
 import { OpFailure } from '../dispatch.ts';
@@ -52,15 +52,45 @@ export async function closeDumpOp(ctx: HandlerContext, a: OpParsedArgs<'closeDum
 }
 
 export async function scanOp(_ctx: HandlerContext, a: OpParsedArgs<'scan'>): Promise<ScanResult> {
+  return scanPath(a.path);
+}
+
+/** Scan a device or image for dump headers (read-only), with optional progress and cancel. */
+export async function scanPath(path: string, opts: ScanOptions = {}): Promise<ScanResult> {
   let src;
   try {
-    src = await openSource(a.path);
+    src = await openSource(path);
   } catch (e) {
-    throw openFailure(a.path, e);
+    throw openFailure(path, e);
   }
   try {
-    return { path: a.path, candidates: await scanForDumps(src) };
+    return { path, candidates: await scanForDumps(src, opts) };
   } finally {
     await src.close?.();
   }
+}
+
+const PROGRESS_INTERVAL_MS = 100;
+
+export async function startScanOp(ctx: HandlerContext, a: OpParsedArgs<'startScan'>): Promise<JobStarted> {
+  // A path that cannot be opened is answered now, not as a failed job.
+  const probe = await openSource(a.path).catch((e: unknown) => {
+    throw openFailure(a.path, e);
+  });
+  await probe.close();
+  const jobId = ctx.jobs.start('scan', async (r) => {
+    let lastReport = 0;
+    const scan = await scanPath(a.path, {
+      signal: r.signal,
+      onProgress: (done, total) => {
+        const now = Date.now();
+        if (now - lastReport < PROGRESS_INTERVAL_MS && done < total) return; // a disk is many chunks
+        lastReport = now;
+        r.progress(done, total, `scanned ${done} of ${total || '?'} bytes`);
+      },
+    });
+    const n = scan.candidates.length;
+    return { outputs: [], scan, message: n === 0 ? 'no dump header found' : `${n} dump header${n === 1 ? '' : 's'} found` };
+  });
+  return { jobId };
 }

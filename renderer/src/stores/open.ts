@@ -1,7 +1,7 @@
 // The Open view's data: the form, devices, recent dumps and scan results.
 import { defineStore } from 'pinia';
 import type { OpError } from '../../../contract/errors.ts';
-import type { DeviceEntry, MachineName, RecentEntry, ScanResult } from '../../../contract/results.ts';
+import type { DeviceEntry, JobEvent, MachineName, RecentEntry, ScanResult } from '../../../contract/results.ts';
 import { api } from '../api/index.ts';
 
 export const useOpen = defineStore('open', {
@@ -16,6 +16,9 @@ export const useOpen = defineStore('open', {
     recent: [] as RecentEntry[],
     scan: null as ScanResult | null,
     scanning: false,
+    /** The running scan job and its last progress event (a whole disk takes a while). */
+    scanJob: null as string | null,
+    scanProgress: null as JobEvent | null,
     error: null as OpError | null,
   }),
   actions: {
@@ -35,17 +38,38 @@ export const useOpen = defineStore('open', {
         this.devicesLoading = false;
       }
     },
+    /** Scan as a job: progress events until done, failed or cancelled. */
     async runScan() {
-      this.scanning = true;
       this.error = null;
       this.scan = null;
+      this.scanProgress = null;
+      this.scanning = true;
+      let unsubscribe: () => void = () => undefined;
+      const finished = new Promise<JobEvent>((resolve) => {
+        unsubscribe = api.onJobEvent((e) => {
+          if (e.jobId !== this.scanJob) return;
+          this.scanProgress = e;
+          if (e.state !== 'running') resolve(e);
+        });
+      });
       try {
-        const r = await api.scan({ path: this.dumpPath });
-        if (r.ok) this.scan = r.value;
-        else this.error = r.error;
+        const r = await api.startScan({ path: this.dumpPath });
+        if (!r.ok) {
+          this.error = r.error;
+          return;
+        }
+        this.scanJob = r.value.jobId;
+        const end = await finished;
+        if (end.state === 'done' && end.scan) this.scan = end.scan;
+        else if (end.state === 'failed') this.error = { code: 'internal', message: end.message ?? 'scan failed' };
       } finally {
+        unsubscribe();
         this.scanning = false;
+        this.scanJob = null;
       }
+    },
+    async cancelScan() {
+      if (this.scanJob) await api.cancelJob({ jobId: this.scanJob });
     },
     fillFrom(e: RecentEntry) {
       this.dumpPath = e.dumpPath;
