@@ -138,6 +138,9 @@ describe.skipIf(!haveChromium)('serve mode in Chromium', () => {
 
   test('export runs savecore with progress and lists the files it wrote', async () => {
     await page.getByTestId('tab-export').click();
+    // Read-only app: invalidation is offered but disabled, with the reason.
+    expect(await page.getByTestId('export-invalidate').isDisabled()).toBe(true);
+    expect(await page.getByTestId('export-readonly-hint').textContent()).toContain('--allow-write');
     await page.locator('#outdir').fill(files.dir);
     await page.getByRole('button', { name: 'Start' }).click();
     await expect.poll(async () => (await page.getByTestId('export-state').textContent()) ?? '', { timeout: 60_000 }).toMatch(/done|failed|cancelled/);

@@ -9,6 +9,10 @@ export const useJobs = defineStore('jobs', {
   state: () => ({
     outDir: '',
     compress: true,
+    /** Clear the dump magic after the archive is verified, as savecore(8) does (a confirmed write). */
+    invalidate: false,
+    /** The user has seen and accepted what invalidation does. */
+    confirming: false,
     jobId: null as string | null,
     last: null as JobEvent | null,
     error: null as OpError | null,
@@ -31,7 +35,8 @@ export const useJobs = defineStore('jobs', {
       this.subscribe();
       this.error = null;
       this.last = null;
-      const r = await api.startSavecore({ sessionId: s.sessionId, outDir: this.outDir, compress: this.compress });
+      const r = await api.startSavecore({ sessionId: s.sessionId, outDir: this.outDir, compress: this.compress, invalidate: this.invalidate });
+      this.confirming = false;
       if (r.ok) this.jobId = r.value.jobId;
       else this.error = r.error;
     },
