@@ -2,26 +2,9 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { MemorySource, type DumpSource } from '../../core/source.ts';
 import { CachedSource } from '../../core/sources/cached.ts';
+import { patterned, expectSameBytes } from '../fixtures/bytes.ts';
 
-function patterned(size: number, seed = 7): Uint8Array {
-  const bytes = new Uint8Array(size);
-  let x = seed;
-  for (let i = 0; i < size; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    bytes[i] = x >>> 24;
-  }
-  return bytes;
-}
 
-/** Byte equality without vitest's deep-equal (which takes seconds on 100 KB arrays). */
-function expectSameBytes(actual: Uint8Array, expected: Uint8Array): void {
-  expect(actual.length).toBe(expected.length);
-  const a = Buffer.from(actual.buffer, actual.byteOffset, actual.length);
-  const b = Buffer.from(expected.buffer, expected.byteOffset, expected.length);
-  if (a.equals(b)) return;
-  const at = a.findIndex((byte, i) => byte !== b[i]);
-  expect.fail(`bytes differ at index ${at}: got ${actual[at]}, expected ${expected[at]}`);
-}
 
 /** Counts reads reaching the inner source. */
 class CountingSource implements DumpSource {

@@ -9,16 +9,11 @@ import { IoError } from '../../core/errno.ts';
 import { MemorySource, type DumpSource } from '../../core/source.ts';
 import { CachedSource } from '../../core/sources/cached.ts';
 import { buildGzipIndex, crc32, GzipSource, isGzip, openGzipSource } from '../../core/sources/gzip.ts';
+import { patterned, expectSameBytes } from '../fixtures/bytes.ts';
+import { concatBytes } from '../../core/format/bytes.ts';
 
-function patterned(size: number, seed = 3): Uint8Array {
-  const bytes = new Uint8Array(size);
-  let x = seed;
-  for (let i = 0; i < size; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    bytes[i] = x >>> 24;
-  }
-  return bytes;
-}
+const concat = (...parts: Uint8Array[]) => concatBytes(parts);
+
 
 /** Crash-dump-like memory: random pages, zero pages and text-ish pages. */
 function dumpLike(size: number, seed = 11): Uint8Array {
@@ -36,15 +31,6 @@ function dumpLike(size: number, seed = 11): Uint8Array {
   return bytes;
 }
 
-/** Byte equality without vitest's deep-equal (which takes seconds on 100 KB arrays). */
-function expectSameBytes(actual: Uint8Array, expected: Uint8Array): void {
-  expect(actual.length).toBe(expected.length);
-  const a = Buffer.from(actual.buffer, actual.byteOffset, actual.length);
-  const b = Buffer.from(expected.buffer, expected.byteOffset, expected.length);
-  if (a.equals(b)) return;
-  const at = a.findIndex((byte, i) => byte !== b[i]);
-  expect.fail(`bytes differ at index ${at}: got ${actual[at]}, expected ${expected[at]}`);
-}
 
 /** Counts compressed bytes read, to prove reads don't restart from the beginning. */
 class CountingSource implements DumpSource {
@@ -70,15 +56,6 @@ function memory(bytes: Uint8Array, name = 'dump.gz'): MemorySource {
   return new MemorySource(bytes, name, 'file', false);
 }
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
-}
 
 function le32(n: number): number[] {
   return [n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, (n >>> 24) & 0xff];

@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { IoError } from '../../core/errno.ts';
 import { describeIoFailure, openSource, permissionHint } from '../../main/sources/node-source.ts';
+import { patterned } from '../fixtures/bytes.ts';
 
 let dir: string;
 
@@ -16,15 +17,6 @@ afterAll(() => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-function patterned(size: number, seed = 1): Uint8Array {
-  const bytes = new Uint8Array(size);
-  let x = seed;
-  for (let i = 0; i < size; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    bytes[i] = x >>> 24;
-  }
-  return bytes;
-}
 
 function writeTemp(name: string, bytes: Uint8Array): string {
   const file = path.join(dir, name);
