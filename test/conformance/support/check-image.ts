@@ -438,13 +438,19 @@ export async function checkScan(g: Generated, run: Run): Promise<string[]> {
   const m = g.manifest;
   const out: string[] = [];
   const r = await run(['scan', '--dump', g.dump, '--json']);
-  const cands: { offset: number; machine: string; headerSize: number; notes: string[] }[] = r.json?.candidates ?? [];
+  const cands: { offset: number; machine: string; headerSize: number; segments: number; notes: string[] }[] = r.json?.candidates ?? [];
   const at = cands.filter((c) => c.offset === m.dump_off);
   // Every header mkheader accepts is found; the two oddities mkheader does not check (flag, no
   // segments) are reported as notes on the candidate (see KNOWN_DIFFERENCES.md).
   const expectedNotes = m.corrupt === 'wrong-flag' ? 1 : m.corrupt === 'zero-segments' && m.arch !== 'aarch64' ? 1 : 0;
   if (m.expect.mkheader.ret > 0) {
     cmp(out, 'scan candidate at dump_off', at.map((c) => ({ offset: c.offset, machine: c.machine, headerSize: c.headerSize, notes: c.notes.length })), [{ offset: m.dump_off, machine: expectedMachine(m), headerSize: m.dump_header.dump_header_size, notes: expectedNotes }]);
+  } else if (m.expect.mkheader.ret === 0 && m.corrupt === 'wrong-mid' && m.arch !== 'aarch64') {
+    // Without a kernel, the scanner can only believe the MID: the other x86's layout reads this
+    // header as listing no memory, and the candidate says so (mkheader with the kernel rejects it).
+    const other = m.arch === 'amd64' ? 'i386' : 'amd64';
+    cmp(out, 'scan: a wrong x86 MID reads as the other x86, with no segments', at.map((c) => ({ offset: c.offset, machine: c.machine, segments: c.segments, notes: c.notes })),
+      [{ offset: m.dump_off, machine: other, segments: 0, notes: ['the header lists no memory segments'] }]);
   } else if (m.expect.mkheader.ret === 0) {
     cmp(out, 'scan: no candidate where mkheader rejects the magic/mid', at, []);
   }
