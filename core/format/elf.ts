@@ -1,5 +1,6 @@
-// ELF kernel images: header parsing, NetBSD's nlist(3) symbol lookup (spec section 6) and reads of
-// initialised data at a virtual address through PT_LOAD program headers.
+// ELF kernel images: header parsing, the section header table and symbol table (shared with
+// NetBSD's nlist(3) in nlist.ts), the symbol listing for the UI, and reads of initialised data at a
+// virtual address through PT_LOAD program headers.
 //
 // Only the ELF header, the section header table, the symbol table and its string table are read:
 // never the whole file. Fields are decoded in the byte order EI_DATA names: we model a reader
@@ -7,6 +8,7 @@
 // order" and does not check EI_DATA).
 
 import { preadFully, type DumpSource } from '../source.ts';
+import { utf8Decode } from './utf8.ts';
 
 export const ELF_MAGIC = [0x7f, 0x45, 0x4c, 0x46] as const;
 export const ELFCLASS32 = 1;
@@ -34,15 +36,6 @@ export const STT_FILE = 4;
 export const STB_LOCAL = 0;
 export const STB_GLOBAL = 1;
 export const STB_WEAK = 2;
-
-/** a.out type codes nlist reports (include/nlist.h, spec 6.2). */
-export const N_UNDF = 0x00;
-export const N_ABS = 0x02;
-export const N_TEXT = 0x04;
-export const N_DATA = 0x06;
-export const N_BSS = 0x08;
-export const N_FN = 0x1e;
-export const N_EXT = 0x01;
 
 export type ElfClass = 32 | 64;
 
@@ -138,7 +131,7 @@ export async function readElfHeader(src: DumpSource): Promise<ElfHeaderResult> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Section headers and the symbol table
+// Section headers and the symbol table (also read by nlist.ts)
 
 interface SectionHeader {
   name: number;
@@ -172,7 +165,7 @@ function parseSectionHeader(dv: DataView, off: number, h: ElfHeader): SectionHea
 }
 
 /** The symbol table and its string table, loaded. */
-interface SymbolTable {
+export interface SymbolTable {
   header: ElfHeader;
   symtab: DataView;
   strtab: Uint8Array;
@@ -187,7 +180,7 @@ function extendsPastEof(offset: number, size: number, fileSize: number): boolean
 }
 
 /** Section header table checks and the last SHT_SYMTAB (spec 6.3 steps 6–8). */
-async function loadSymbolTable(src: DumpSource, h: ElfHeader): Promise<Located<SymbolTable>> {
+export async function loadSymbolTable(src: DumpSource, h: ElfHeader): Promise<Located<SymbolTable>> {
   const sizes = LAYOUT[h.elfClass];
   if (h.shentsize !== sizes.shdr) {
     return { ok: false, reason: `e_shentsize ${h.shentsize} != ${sizes.shdr}` };
@@ -238,199 +231,14 @@ async function loadSymbolTable(src: DumpSource, h: ElfHeader): Promise<Located<S
 }
 
 /** Byte offset of symbol i's st_name, st_info, st_shndx, st_value, st_size fields. */
-function symFieldOffsets(cls: ElfClass) {
+export function symFieldOffsets(cls: ElfClass) {
   return cls === 32
     ? { name: 0, value: 4, size: 8, info: 12, shndx: 14 }
     : { name: 0, info: 4, shndx: 6, value: 8, size: 16 };
 }
 
-function readWord(dv: DataView, off: number, cls: ElfClass, le: boolean): bigint {
+export function readWord(dv: DataView, off: number, cls: ElfClass, le: boolean): bigint {
   return cls === 32 ? BigInt(dv.getUint32(off, le)) : dv.getBigUint64(off, le);
-}
-
-// ---------------------------------------------------------------------------------------------
-// nlist
-
-export interface AcceptedMachine {
-  elfClass: ElfClass;
-  elfMachines: readonly number[];
-}
-
-export interface NlistOptions {
-  /** The ELF readers compiled in and their MACHDEP_ID_CASES (spec 6.1, 6.3 step 4). */
-  acceptedMachines: readonly AcceptedMachine[];
-}
-
-export interface NlistEntry {
-  name: string;
-  type: number;
-  value: bigint;
-  found: boolean;
-}
-
-export interface NlistResult {
-  /** __fdnlist's return: entries not matched (spec 6.3 step 11), or -1 for an unusable file. */
-  result: number;
-  entries: NlistEntry[];
-  /** Why the result is -1 (NetBSD itself only says "bad namelist"). */
-  reason?: string;
-}
-
-/** UTF-8 bytes of a string (core/ has no TextEncoder in its lib). */
-export function utf8Encode(s: string): Uint8Array {
-  const out: number[] = [];
-  for (const ch of s) {
-    let cp = ch.codePointAt(0)!;
-    if (cp >= 0xd800 && cp <= 0xdfff) cp = 0xfffd; // lone surrogate
-    if (cp < 0x80) out.push(cp);
-    else if (cp < 0x800) out.push(0xc0 | (cp >> 6), 0x80 | (cp & 0x3f));
-    else if (cp < 0x10000) out.push(0xe0 | (cp >> 12), 0x80 | ((cp >> 6) & 0x3f), 0x80 | (cp & 0x3f));
-    else out.push(0xf0 | (cp >> 18), 0x80 | ((cp >> 12) & 0x3f), 0x80 | ((cp >> 6) & 0x3f), 0x80 | (cp & 0x3f));
-  }
-  return Uint8Array.from(out);
-}
-
-/** Decode UTF-8 leniently (invalid sequences become U+FFFD). */
-export function utf8Decode(b: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < b.length; ) {
-    const c = b[i];
-    const n = c < 0x80 ? 1 : c >= 0xf0 && c < 0xf8 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 0;
-    if (n === 1) {
-      s += String.fromCharCode(c);
-      i++;
-      continue;
-    }
-    let cp = n === 0 ? -1 : c & (0x7f >> n);
-    for (let k = 1; k < n && cp >= 0; k++) {
-      const cc = b[i + k];
-      cp = cc !== undefined && (cc & 0xc0) === 0x80 ? (cp << 6) | (cc & 0x3f) : -1;
-    }
-    if (cp < 0 || cp > 0x10ffff) {
-      s += '\ufffd';
-      i++;
-    } else {
-      s += String.fromCodePoint(cp);
-      i += n;
-    }
-  }
-  return s;
-}
-
-/**
- * The name a request entry is compared with: one leading '_' removed (spec 6.3 step 10), as C
- * bytes (a NUL inside the JS string ends the C string).
- */
-function wantedBytes(requestName: string): Uint8Array {
-  const bytes = utf8Encode(requestName.startsWith('_') ? requestName.slice(1) : requestName);
-  const nul = bytes.indexOf(0);
-  return nul < 0 ? bytes : bytes.subarray(0, nul);
-}
-
-/** Entries before the terminator: the list ends at the first empty name (spec 6.2). */
-function activeRequestCount(names: readonly string[]): number {
-  const end = names.indexOf('');
-  return end < 0 ? names.length : end;
-}
-
-/**
- * strcmp(strtab + nameOff, want) == 0. A name running off the end of the string table ends
- * there (C would read on into the mapping: undefined, so we pick the bounded reading).
- */
-function nameEquals(strtab: Uint8Array, nameOff: number, want: Uint8Array): boolean {
-  const len = want.length;
-  if (nameOff + len > strtab.length) return false;
-  for (let k = 0; k < len; k++) if (strtab[nameOff + k] !== want[k]) return false;
-  const end = nameOff + len;
-  return end === strtab.length || strtab[end] === 0;
-}
-
-/** n_type from an ELF symbol (spec 6.3 step 10): other ELF types keep the entry's old n_type. */
-function nlistType(previous: number, stInfo: number): number {
-  let type: number;
-  switch (stInfo & 0xf) {
-    case STT_NOTYPE:
-      type = N_UNDF;
-      break;
-    case STT_OBJECT:
-      type = N_DATA;
-      break;
-    case STT_FUNC:
-      type = N_TEXT;
-      break;
-    case STT_FILE:
-      type = N_FN;
-      break;
-    default:
-      type = previous;
-  }
-  return stInfo >> 4 !== STB_LOCAL ? type | N_EXT : type;
-}
-
-function unmatchedEntries(names: readonly string[]): NlistEntry[] {
-  return names.map((name) => ({ name, type: 0, value: 0n, found: false }));
-}
-
-function failure(names: readonly string[], reason: string): NlistResult {
-  return { result: -1, entries: unmatchedEntries(names), reason };
-}
-
-/** Why no compiled-in ELF reader takes this file (spec 6.1, 6.3 steps 3–4), or null if one does. */
-function machineRejection(h: ElfHeader, accepted: readonly AcceptedMachine[]): string | null {
-  const readers = accepted.filter((a) => a.elfClass === h.elfClass);
-  if (readers.length === 0) return `ELF${h.elfClass} not accepted on this architecture`;
-  const machines = readers.flatMap((a) => a.elfMachines);
-  if (machines.includes(h.machine)) return null;
-  return `e_machine ${h.machine} not accepted (expected ${machines.join(' or ')})`;
-}
-
-/**
- * The symbol scan (spec 6.3 steps 9–11), duplicate quirk included: every symbol updates the first
- * request entry it matches, found or not, and each match decrements the count until it is <= 0.
- */
-function scanSymbols(table: SymbolTable, names: readonly string[]): NlistResult {
-  const entries = unmatchedEntries(names);
-  const active = activeRequestCount(names);
-  const wants = names.slice(0, active).map(wantedBytes);
-  const { symtab, strtab, symentsize, nsyms, header } = table;
-  const { elfClass: cls, littleEndian: le } = header;
-  const f = symFieldOffsets(cls);
-  let nent = active;
-  if (nent === 0) return { result: 0, entries };
-  scan: for (let i = 0; i < nsyms; i++) {
-    const base = i * symentsize;
-    const nameOff = symtab.getUint32(base + f.name, le);
-    if (nameOff >= strtab.length) continue;
-    for (let r = 0; r < active; r++) {
-      if (!nameEquals(strtab, nameOff, wants[r])) continue;
-      const e = entries[r];
-      e.value = readWord(symtab, base + f.value, cls, le);
-      e.type = nlistType(e.type, symtab.getUint8(base + f.info));
-      e.found = true;
-      if (--nent <= 0) break scan;
-      break; // only the first matching entry per symbol
-    }
-  }
-  return { result: nent, entries };
-}
-
-/**
- * __fdnlist over an ELF file. NetBSD tries ELF32 then ELF64, each rejecting a file of the other
- * class by its class byte; since a file has one class, checking that class against the accepted
- * readers is the same thing.
- */
-export async function fdnlist(src: DumpSource, names: string[], opts: NlistOptions): Promise<NlistResult> {
-  const parsed = await readElfHeader(src);
-  if (!parsed.ok) return failure(names, parsed.reason);
-  const h = parsed.header;
-  const rejected = machineRejection(h, opts.acceptedMachines);
-  if (rejected) return failure(names, rejected);
-  if (src.kind === 'chardev') {
-    return failure(names, 'character device: NetBSD would query /dev/ksyms (spec 6.4), not modelled');
-  }
-  const table = await loadSymbolTable(src, h);
-  if (!table.ok) return failure(names, table.reason);
-  return scanSymbols(table.value, names);
 }
 
 // ---------------------------------------------------------------------------------------------

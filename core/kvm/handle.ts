@@ -4,7 +4,8 @@
 // and cite the spec section that demands them.
 
 import { ByteView } from '../format/bytes.ts';
-import { fdnlist, readElfHeader, type NlistResult } from '../format/elf.ts';
+import { readElfHeader } from '../format/elf.ts';
+import { fdnlist, type NlistResult } from '../format/nlist.ts';
 import { alignUp, KCORE_MAGIC, KCORE_SEG_SIZE, readMidMag, type KcoreHdr } from '../format/kcore.ts';
 import { midName } from '../format/mids.ts';
 import { machineByName, MACHINES } from '../machines/index.ts';

@@ -3,7 +3,7 @@
 // failure becomes a reason string; nothing here throws.
 
 import { ByteView } from '../format/bytes.ts';
-import { utf8Decode } from '../format/elf.ts';
+import { utf8Decode } from '../format/utf8.ts';
 import type { Kvm } from '../kvm.ts';
 
 /** A value from the dump, or why it could not be had. */

@@ -5,7 +5,7 @@
 import type { Kvm } from '../kvm.ts';
 import { lookupSymbols, readPointerSymbol, type Read } from './kread.ts';
 import { magicProblem, readMsgbufHeader, readRing, ringSizeProblem, type MsgbufHeader } from './msgbuf-header.ts';
-import { utf8Decode } from '../format/elf.ts';
+import { utf8Decode } from '../format/utf8.ts';
 
 export interface MessageBufferAvailable {
   available: true;

@@ -167,7 +167,7 @@ export async function kvatopCommand(args: DumpArgs & { va: bigint }, out: Emitte
 }
 
 export async function nlistCommand(args: { kernel: string; names: string[]; machine?: MachineName }, out: Emitter): Promise<Exit> {
-  const { fdnlist } = await import('../../core/format/elf.ts');
+  const { fdnlist } = await import('../../core/format/nlist.ts');
   const { MACHINES, machineByName } = await import('../../core/machines/index.ts');
   let src;
   try {

@@ -7,7 +7,9 @@ import { Kvm } from '../../core/kvm.ts';
 import type { MachineName } from '../../core/machines/machine.ts';
 import type { DumpSource } from '../../core/source.ts';
 import { CachedSource } from '../../core/sources/cached.ts';
-import { buildGzipIndex, GzipSource, isGzip } from '../../core/sources/gzip.ts';
+import { isGzip } from '../../core/sources/gzip-format.ts';
+import { buildGzipIndex } from '../../core/sources/gzip-index.ts';
+import { GzipSource } from '../../core/sources/gzip-source.ts';
 import { openSource } from '../sources/node-source.ts';
 
 export interface OpenDumpOptions {

@@ -2,7 +2,8 @@
 
 import { describe, expect, it } from 'vitest';
 import { MemorySource } from '../../core/source.ts';
-import { fdnlist, listSymbols, readElfHeader, ElfFormatError, type AcceptedMachine } from '../../core/format/elf.ts';
+import { listSymbols, readElfHeader, ElfFormatError } from '../../core/format/elf.ts';
+import { fdnlist, type AcceptedMachine } from '../../core/format/nlist.ts';
 import {
   buildElf,
   buildElfWithLayout,

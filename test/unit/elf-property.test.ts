@@ -3,7 +3,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MemorySource } from '../../core/source.ts';
-import { fdnlist } from '../../core/format/elf.ts';
+import { fdnlist } from '../../core/format/nlist.ts';
 import { buildElf, modelSymtab, nlistModel, type BuildElfOptions, type ElfSymbolSpec } from '../fixtures/elf.ts';
 
 const classAndOrder = fc.record({ elfClass: fc.constantFrom(32 as const, 64 as const), littleEndian: fc.boolean() });

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Kvm } from '../../core/kvm.ts';
-import { fdnlist } from '../../core/format/elf.ts';
+import { fdnlist } from '../../core/format/nlist.ts';
 import { MACHINES } from '../../core/machines/index.ts';
 import { scanForDumps } from '../../core/scan.ts';
 import { MemorySource, type SourceKind } from '../../core/source.ts';

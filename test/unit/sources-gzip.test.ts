@@ -8,7 +8,9 @@ import { constants as zc, deflateRawSync, gunzipSync, gzipSync } from 'node:zlib
 import { IoError } from '../../core/errno.ts';
 import { MemorySource, type DumpSource } from '../../core/source.ts';
 import { CachedSource } from '../../core/sources/cached.ts';
-import { buildGzipIndex, crc32, GzipSource, isGzip, openGzipSource } from '../../core/sources/gzip.ts';
+import { crc32, isGzip } from '../../core/sources/gzip-format.ts';
+import { buildGzipIndex } from '../../core/sources/gzip-index.ts';
+import { GzipSource, openGzipSource } from '../../core/sources/gzip-source.ts';
 import { patterned, expectSameBytes } from '../fixtures/bytes.ts';
 import { concatBytes } from '../../core/format/bytes.ts';
 

@@ -1,6 +1,6 @@
 // An independent reading of a kernel's .symtab and of NetBSD's ELF nlist algorithm (spec 6.3),
-// written for the tests only (it shares nothing with core/format/elf.ts): the oracle for the CLI's
-// `nlist` output, including the duplicate-name and underscore quirks.
+// written for the tests only (it shares nothing with core/format/elf.ts or nlist.ts): the oracle
+// for the CLI's `nlist` output, including the duplicate-name and underscore quirks.
 
 export interface SymtabEntry {
   index: number;

@@ -1,8 +1,8 @@
-// Random access into gzip files (RFC 1952) without re-decompressing from the start for every
-// read: one streaming pass (buildGzipIndex) records checkpoints every few MiB of output, each
-// holding the compressed bit offset of a DEFLATE block boundary and the 32 KiB of history needed
-// to resume there (the zlib "zran" technique). GzipSource then inflates forward from the
-// nearest checkpoint only as far as a read needs.
+// The gzip file format (RFC 1952) as the index and the random-access source both need it: the
+// magic check, CRC-32, and the walker that frames members (header parsing with FEXTRA, FNAME,
+// FCOMMENT and FHCRC, trailer CRC-32/ISIZE checks, trailing garbage) around the DEFLATE streams
+// inflate.ts decodes, starting from the first byte or from any checkpoint. gzip-index.ts drives it
+// once over the whole file; gzip-source.ts resumes it wherever a read lands.
 
 import { IoError, errnoOf } from '../errno.ts';
 import { preadFully, type DumpSource } from '../source.ts';
@@ -55,7 +55,27 @@ export function crc32(crc: number, data: Uint8Array): number {
   return ~c >>> 0;
 }
 
-// --- The index ------------------------------------------------------------------------------
+// --- Magic and errors -----------------------------------------------------------------------
+
+/** gzip magic 1f 8b at offset 0. */
+export async function isGzip(src: DumpSource): Promise<boolean> {
+  const magic = new Uint8Array(2);
+  try {
+    return (await preadFully(src, magic, 0)) === 2 && magic[0] === 0x1f && magic[1] === 0x8b;
+  } catch (e) {
+    throw asIoError(src, e);
+  }
+}
+
+/** Any failure as an IoError (sources' own errno kept; anything unexpected is EIO). */
+export function asIoError(src: DumpSource, e: unknown): IoError {
+  if (e instanceof IoError) return e;
+  if (e instanceof InflateError) return new IoError('EIO', `${src.name}: corrupt gzip data: ${e.message}`);
+  const message = e instanceof Error ? e.message : String(e);
+  return new IoError(errnoOf(e), `${src.name}: ${message}`);
+}
+
+// --- Streaming walker over members ----------------------------------------------------------
 
 /** Where decoding can resume. */
 export interface GzipCheckpoint {
@@ -69,53 +89,7 @@ export interface GzipCheckpoint {
   readonly window: Uint8Array;
 }
 
-export interface GzipIndex {
-  readonly compressedSize: number;
-  /** The true uncompressed size (decoded, not ISIZE, which is only the size mod 2^32). */
-  readonly size: number;
-  readonly members: number;
-  readonly spanBytes: number;
-  /** Sorted by `out`; the first is always { out: 0, inBit: 0, memberStart: true }. */
-  readonly checkpoints: readonly GzipCheckpoint[];
-  /** Non-fatal oddities, e.g. trailing garbage that gunzip would also ignore. */
-  readonly warnings: readonly string[];
-}
-
-/** The part of AbortSignal we use (core/ is compiled without DOM or Node types). */
-export interface AbortSignalLike {
-  readonly aborted: boolean;
-}
-
-export interface GzipIndexOptions {
-  /** Record a checkpoint every ~spanBytes of uncompressed output (default 4 MiB). */
-  spanBytes?: number;
-  /** Called after each compressed chunk is read: (compressed bytes read, compressed size). */
-  onProgress?: (done: number, total: number) => void;
-  signal?: AbortSignalLike;
-}
-
-export const DEFAULT_SPAN_BYTES = 4 << 20;
 const READ_CHUNK = 1 << 20;
-
-/** gzip magic 1f 8b at offset 0. */
-export async function isGzip(src: DumpSource): Promise<boolean> {
-  const magic = new Uint8Array(2);
-  try {
-    return (await preadFully(src, magic, 0)) === 2 && magic[0] === 0x1f && magic[1] === 0x8b;
-  } catch (e) {
-    throw asIoError(src, e);
-  }
-}
-
-/** Any failure as an IoError (sources' own errno kept; anything unexpected is EIO). */
-function asIoError(src: DumpSource, e: unknown): IoError {
-  if (e instanceof IoError) return e;
-  if (e instanceof InflateError) return new IoError('EIO', `${src.name}: corrupt gzip data: ${e.message}`);
-  const message = e instanceof Error ? e.message : String(e);
-  return new IoError(errnoOf(e), `${src.name}: ${message}`);
-}
-
-// --- Streaming walker over members ----------------------------------------------------------
 
 const FHCRC = 0x02;
 const FEXTRA = 0x04;
@@ -132,7 +106,7 @@ interface WalkerHooks {
 }
 
 /** Decodes a gzip file forward from a checkpoint, handing out output chunks in order. */
-class GzipWalker {
+export class GzipWalker {
   private readonly inflater = new Inflater();
   private readPos = 0;
   private srcEof = false;
@@ -346,196 +320,4 @@ class GzipWalker {
 
 function hex32(n: number): string {
   return `0x${n.toString(16).padStart(8, '0')}`;
-}
-
-function throwIfAborted(src: DumpSource, signal: AbortSignalLike | undefined): void {
-  if (signal?.aborted) throw new IoError('ECANCELED', `${src.name}: gzip indexing canceled`);
-}
-
-/**
- * One streaming pass over a gzip file in bounded memory: verifies every member (CRC-32, ISIZE),
- * measures the true uncompressed size, and records resume checkpoints about every spanBytes.
- * Throws IoError: EIO for corrupt data (message names the compressed offset), ECANCELED on abort.
- */
-export async function buildGzipIndex(compressed: DumpSource, opts: GzipIndexOptions = {}): Promise<GzipIndex> {
-  const spanBytes = Math.max(1, opts.spanBytes ?? DEFAULT_SPAN_BYTES);
-  const checkpoints: GzipCheckpoint[] = [{ out: 0, inBit: 0, memberStart: true, window: new Uint8Array(0) }];
-  let members = 0;
-  const dueForCheckpoint = (out: number) => out - checkpoints[checkpoints.length - 1].out >= spanBytes;
-  const walker = new GzipWalker(compressed, {
-    verify: true,
-    onBlockEnd: (w) => {
-      if (dueForCheckpoint(w.produced)) {
-        checkpoints.push({ out: w.produced, inBit: w.bitPosition(), memberStart: false, window: w.window() });
-      }
-    },
-    onMemberStart: (w, headerOffset) => {
-      members++;
-      if (dueForCheckpoint(w.produced)) {
-        checkpoints.push({ out: w.produced, inBit: headerOffset * 8, memberStart: true, window: new Uint8Array(0) });
-      }
-    },
-    onRead: (done) => opts.onProgress?.(Math.min(done, compressed.size || done), compressed.size),
-  });
-  try {
-    throwIfAborted(compressed, opts.signal);
-    await walker.startAt(checkpoints[0]);
-    while ((await walker.next()) !== null) throwIfAborted(compressed, opts.signal);
-  } catch (e) {
-    throw asIoError(compressed, e);
-  }
-  return {
-    compressedSize: compressed.size,
-    size: walker.emitted,
-    members,
-    spanBytes,
-    checkpoints,
-    warnings: walker.warnings,
-  };
-}
-
-// --- Random access --------------------------------------------------------------------------
-
-export interface GzipSourceOptions {
-  /** Name used in messages (default: the compressed source's name). */
-  name?: string;
-  /** Bytes of recently decoded output kept for re-reads and sequential reads (default 8 MiB). */
-  cacheBytes?: number;
-}
-
-interface DecodedSpan {
-  readonly start: number;
-  readonly bytes: Uint8Array;
-}
-
-/** Index a gzip file and open it for random access. */
-export async function openGzipSource(
-  compressed: DumpSource,
-  opts: GzipIndexOptions & GzipSourceOptions = {},
-): Promise<GzipSource> {
-  return new GzipSource(compressed, await buildGzipIndex(compressed, opts), opts);
-}
-
-/** The uncompressed contents of a gzip file as a read-only DumpSource (kind 'file'). */
-export class GzipSource implements DumpSource {
-  readonly kind = 'file' as const;
-  readonly name: string;
-  readonly size: number;
-  private readonly cacheBytes: number;
-  /** Recently decoded output, oldest first. */
-  private recent: DecodedSpan[] = [];
-  private recentBytes = 0;
-  private walker: GzipWalker | null = null;
-  /** Reads share one decoder, so they run one at a time. */
-  private queue: Promise<unknown> = Promise.resolve();
-
-  constructor(
-    private readonly compressed: DumpSource,
-    readonly index: GzipIndex,
-    opts: GzipSourceOptions = {},
-  ) {
-    this.name = opts.name ?? compressed.name;
-    this.size = index.size;
-    this.cacheBytes = Math.max(opts.cacheBytes ?? 8 << 20, 2 << 20);
-  }
-
-  pread(buf: Uint8Array, offset: number): Promise<number> {
-    const result = this.queue.then(() => this.readSerialized(buf, offset));
-    this.queue = result.catch(() => undefined);
-    return result;
-  }
-
-  async close(): Promise<void> {
-    this.walker = null;
-    this.recent = [];
-    await this.compressed.close?.();
-  }
-
-  private async readSerialized(buf: Uint8Array, offset: number): Promise<number> {
-    try {
-      if (!Number.isSafeInteger(offset) || offset < 0) {
-        throw new IoError('EINVAL', `${this.name}: invalid read offset ${offset}`);
-      }
-      const want = Math.max(0, Math.min(buf.length, this.size - offset));
-      let done = 0;
-      while (done < want) {
-        const copied = this.copyFromRecent(buf.subarray(done, want), offset + done);
-        if (copied > 0) done += copied;
-        else await this.decodeSpanCovering(offset + done);
-      }
-      return want;
-    } catch (e) {
-      throw asIoError(this.compressed, e);
-    }
-  }
-
-  private copyFromRecent(dest: Uint8Array, pos: number): number {
-    for (let i = this.recent.length - 1; i >= 0; i--) {
-      const span = this.recent[i];
-      const rel = pos - span.start;
-      if (rel >= 0 && rel < span.bytes.length) {
-        const n = Math.min(dest.length, span.bytes.length - rel);
-        dest.set(span.bytes.subarray(rel, rel + n));
-        return n;
-      }
-    }
-    return 0;
-  }
-
-  private remember(start: number, bytes: Uint8Array): void {
-    this.recent.push({ start, bytes: bytes.slice() });
-    this.recentBytes += bytes.length;
-    while (this.recentBytes > this.cacheBytes && this.recent.length > 1) {
-      this.recentBytes -= this.recent.shift()!.bytes.length;
-    }
-  }
-
-  /** Last checkpoint at or before pos (binary search). */
-  private checkpointFor(pos: number): GzipCheckpoint {
-    const cps = this.index.checkpoints;
-    let lo = 0;
-    let hi = cps.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >>> 1;
-      if (cps[mid].out <= pos) lo = mid;
-      else hi = mid - 1;
-    }
-    return cps[lo];
-  }
-
-  /** Reuse the running decoder when it is at or before pos and no checkpoint is closer. */
-  private async decoderFor(pos: number): Promise<GzipWalker> {
-    const cp = this.checkpointFor(pos);
-    const current = this.walker;
-    if (current && current.emitted <= pos && current.emitted >= cp.out) return current;
-    const walker = new GzipWalker(this.compressed, { verify: false });
-    this.walker = null;
-    await walker.startAt(cp);
-    this.walker = walker;
-    return walker;
-  }
-
-  private async decodeSpanCovering(pos: number): Promise<void> {
-    try {
-      await this.decodeForwardTo(pos);
-    } catch (e) {
-      this.walker = null; // its state is unknown after a failure; restart from a checkpoint
-      throw e;
-    }
-  }
-
-  private async decodeForwardTo(pos: number): Promise<void> {
-    const walker = await this.decoderFor(pos);
-    for (;;) {
-      const start = walker.emitted;
-      const chunk = await walker.next();
-      if (chunk === null) {
-        throw new IoError('EIO', `${this.name}: gzip data ended at ${start}, before offset ${pos} (file changed?)`);
-      }
-      if (start + chunk.length > pos) {
-        this.remember(start, chunk);
-        return;
-      }
-    }
-  }
 }
