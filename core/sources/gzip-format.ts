@@ -12,7 +12,6 @@ import {
   Inflater,
   NEED_INPUT,
   OUTPUT_FULL,
-  STREAM_END,
 } from './inflate.ts';
 
 // --- CRC-32 (slice-by-8, since every output byte passes through it while indexing) ----------

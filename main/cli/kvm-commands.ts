@@ -7,40 +7,12 @@ import { scanForDumps } from '../../core/scan.ts';
 import type { Kvm } from '../../core/kvm.ts';
 import type { MachineName } from '../../core/machines/machine.ts';
 import { openSource } from '../sources/node-source.ts';
-import { openDump, OpenError, type OpenedDump } from '../session/open-dump.ts';
 import type { Emitter } from './output.ts';
-import { UsageError } from './numbers.ts';
+import { withDump, type DumpArgs } from './open.ts';
 
-export interface DumpArgs {
-  kernel?: string;
-  dump: string;
-  dumpOffset?: number;
-  machine?: MachineName;
-}
 
 type Exit = number;
-
-/** Open kernel + dump and run mkheader unless the dump is a core file; null when nothing could be opened. */
-async function withDump<T extends object>(
-  args: DumpArgs, out: Emitter, failure: T, body: (o: OpenedDump) => Promise<Exit>, writable = false,
-): Promise<Exit> {
-  let opened: OpenedDump;
-  try {
-    opened = await openDump({ kernelPath: args.kernel, dumpPath: args.dump, dumpOffset: args.dumpOffset, machine: args.machine, writable });
-  } catch (e) {
-    if (!(e instanceof OpenError)) throw e;
-    out.result({ ...failure, error: e.message }, () => [`kvmdump: ${e.message}`]);
-    return 1;
-  }
-  try {
-    if (!opened.kd.hasHeader && args.dumpOffset === undefined) {
-      throw new UsageError(`${args.dump}: not a savecore core file; give --dump-offset (find it with: kvmdump scan --dump ${args.dump})`);
-    }
-    return await body(opened);
-  } finally {
-    await opened.close();
-  }
-}
+export type { DumpArgs };
 
 function segmentsOf(kd: Kvm) {
   return (kd.machine?.segments ?? []).map((s) => ({ start: hex(s.start), size: hex(s.size) }));

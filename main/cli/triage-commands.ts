@@ -3,8 +3,8 @@
 
 import { buildTriageReport, formatReportText, readMessageBuffer } from '../../core/triage/index.ts';
 import type { MachineName } from '../../core/machines/machine.ts';
-import { openDump, OpenError, type OpenedDump } from '../session/open-dump.ts';
-import { UsageError } from './numbers.ts';
+import type { OpenedDump } from '../session/open-dump.ts';
+import { withDump } from './open.ts';
 import type { Emitter } from './output.ts';
 
 export interface TriageArgs {
@@ -17,27 +17,11 @@ export interface TriageArgs {
 type Exit = number;
 
 /** Open kernel and dump (mkheader at --dump-offset unless it is a core file); report failures. */
-async function withTriageDump(args: TriageArgs, out: Emitter, body: (o: OpenedDump) => Promise<Exit>): Promise<Exit> {
-  let opened: OpenedDump;
-  try {
-    opened = await openDump({ kernelPath: args.kernel, dumpPath: args.dump, dumpOffset: args.dumpOffset, machine: args.machine });
-  } catch (e) {
-    if (!(e instanceof OpenError)) throw e;
-    out.result({ error: e.message }, () => [`kvmdump: ${e.message}`]);
-    return 1;
-  }
-  try {
-    if (!opened.kd.hasHeader) return noHeader(args, opened, out);
-    return await body(opened);
-  } finally {
-    await opened.close();
-  }
+function withTriageDump(args: TriageArgs, out: Emitter, body: (o: OpenedDump) => Promise<Exit>): Promise<Exit> {
+  return withDump(args, out, {}, (opened) => (opened.kd.hasHeader ? body(opened) : Promise.resolve(noHeader(args, opened, out))));
 }
 
 function noHeader(args: TriageArgs, opened: OpenedDump, out: Emitter): Exit {
-  if (args.dumpOffset === undefined) {
-    throw new UsageError(`${args.dump}: not a savecore core file; give --dump-offset (find it with: kvmdump scan --dump ${args.dump})`);
-  }
   const error = `kvm_dump_mkheader: ${opened.mkheader}${opened.kd.geterr() ? ` (${opened.kd.geterr()})` : ''}: no dump header at offset ${args.dumpOffset}`;
   out.result({ error }, () => [`kvmdump: ${error}`]);
   return 1;
