@@ -58,7 +58,17 @@ function ioError(path: string, operation: string, e: unknown, offset?: number): 
   return new IoError(errno, describeIoFailure(path, operation, errno, offset));
 }
 
-function kindOf(st: BigIntStats): SourceKind | null {
+/**
+ * Windows raw disks (\\.\PhysicalDriveN, \\.\C:, \\?\GLOBALROOT\…) need sector-aligned I/O like a BSD
+ * raw device, whatever fstat says about them (libuv reports them as files of size 0).
+ */
+export function isWindowsDevicePath(path: string, platform: string = process.platform): boolean {
+  // \\?\C:\… is only the long-path prefix of an ordinary file, so \\?\ counts only before a device name.
+  return platform === 'win32' && (/^[\\/]{2}\.[\\/]/.test(path) || /^[\\/]{2}\?[\\/](GLOBALROOT|Volume\{|PhysicalDrive)/i.test(path));
+}
+
+function kindOf(st: BigIntStats, path: string): SourceKind | null {
+  if (isWindowsDevicePath(path)) return 'chardev';
   if (st.isFile()) return 'file';
   if (st.isCharacterDevice()) return 'chardev';
   if (st.isBlockDevice()) return 'blockdev';
@@ -302,7 +312,7 @@ async function describeOpened(handle: FileHandle, path: string, opts: OpenSource
   } catch (e) {
     throw ioError(path, 'fstat', e);
   }
-  const mode = kindOf(st);
+  const mode = kindOf(st, path);
   if (mode === null) {
     const errno: Errno = st.isDirectory() ? 'EISDIR' : 'EINVAL';
     throw new IoError(errno, `${path}: not a regular file or disk device: ${strerror(errno)}`);

@@ -252,3 +252,16 @@ describe('permission errors', () => {
     expect(error.message).toMatch(/sudo|Administrator/);
   });
 });
+
+describe('Windows raw disks', () => {
+  it('are recognised by their device path, so they get raw-device (sector-aligned) reads', async () => {
+    const { isWindowsDevicePath } = await import('../../main/sources/node-source.ts');
+    for (const p of ['\\\\.\\PhysicalDrive0', '//./PhysicalDrive1', '\\\\.\\C:', '\\\\?\\GLOBALROOT\\Device\\Harddisk0\\Partition1']) {
+      expect([p, isWindowsDevicePath(p, 'win32')]).toEqual([p, true]);
+    }
+    for (const p of ['C:\\dumps\\dump.img', '\\\\?\\C:\\very\\long\\path\\dump.img', '\\\\server\\share\\dump.img']) {
+      expect([p, isWindowsDevicePath(p, 'win32')]).toEqual([p, false]);
+    }
+    expect(isWindowsDevicePath('\\\\.\\PhysicalDrive0', 'linux')).toBe(false);
+  });
+});
