@@ -1,6 +1,6 @@
 // Opening a kernel and a dump the way kvm_openfiles does, over real files and devices: the one
-// path the CLI, the savecore job and the app share. Gzip-compressed cores are indexed once and then
-// read with random access.
+// path the CLI, the savecore job and the app share. Gzip-compressed cores are indexed once (the
+// index is cached per user, keyed by the file's SHA-256) and then read with random access.
 
 import { strerror, errnoOf } from '../../core/errno.ts';
 import { Kvm } from '../../core/kvm.ts';
@@ -8,9 +8,9 @@ import type { MachineName } from '../../core/machines/machine.ts';
 import type { DumpSource } from '../../core/source.ts';
 import { CachedSource } from '../../core/sources/cached.ts';
 import { isGzip } from '../../core/sources/gzip-format.ts';
-import { buildGzipIndex } from '../../core/sources/gzip-index.ts';
 import { GzipSource } from '../../core/sources/gzip-source.ts';
 import { openSource } from '../sources/node-source.ts';
+import { loadOrBuildGzipIndex } from './gzip-index-cache.ts';
 
 export interface OpenDumpOptions {
   kernelPath?: string | null;
@@ -55,7 +55,7 @@ export async function openDump(opts: OpenDumpOptions): Promise<OpenedDump> {
     const compressed = await isGzip(rawDump);
     if (compressed && opts.writable) throw new OpenError(`${opts.dumpPath}: a compressed core cannot be written to; invalidate the dump device instead`);
     const dump: DumpSource = compressed
-      ? new GzipSource(rawDump, await buildGzipIndex(rawDump, { onProgress: opts.onIndexProgress, signal: opts.signal }))
+      ? new GzipSource(rawDump, await loadOrBuildGzipIndex(rawDump, { onProgress: opts.onIndexProgress, signal: opts.signal }))
       : new CachedSource(rawDump);
     const kd = await Kvm.open({ dump, kernel: kernel ? new CachedSource(kernel) : null, machine: opts.machine });
     let mkheader: number | null = null;
