@@ -30,18 +30,37 @@ export function registerSavecore(program: Command, setExit: (code: number) => vo
     .option('--progress', 'show bytes, rate and ETA on stderr')
     .argument('<directory>', 'where netbsd.N.core and friends are written')
     .argument('<device>', 'dump device or dump image')
+    .allowExcessArguments() // savecore ignores operands after the directory (spec 7.1)
+    .showHelpAfterError(false)
+    .configureOutput({ outputError: (text, write) => write(savecoreUsage(commanderComplaint(text))) })
     .action(async (directory: string, device: string, o: Opts) => {
+      const level = o.Z === undefined ? undefined : parseCompressionLevel(o.Z as string);
+      if (level === null) {
+        process.stderr.write(savecoreUsage(`Invalid compression \`${o.Z as string}'`));
+        setExit(1);
+        return;
+      }
       setExit(await savecoreCommand(directory, device, o));
     });
 }
 
+/** savecore's usage(): the complaint and the usage line, both logged (spec 7.1). */
+function savecoreUsage(complaint: string): string {
+  return `savecore: ${complaint}\nsavecore: ${SAVECORE_USAGE}\n`;
+}
+
+/** Commander's parse errors in getopt's words. */
+function commanderComplaint(text: string): string {
+  const t = text.trim().replace(/^error: /, '');
+  const unknown = /^unknown option '-?(-?[^']*)'/.exec(t);
+  if (unknown) return `Unknown flag \`${unknown[1]}'`;
+  const missing = /^option '-{1,2}([^ ']+)[^']*' argument missing/.exec(t);
+  if (missing) return `Missing argument for flag \`${missing[1]}'`;
+  return t;
+}
+
 function toOptions(directory: string, device: string, o: Opts): SavecoreOptions {
-  let level: number | undefined;
-  if (o.Z !== undefined) {
-    const parsed = parseCompressionLevel(o.Z as string);
-    if (parsed === null) throw new UsageError(`Invalid compression \`${o.Z as string}'\n${SAVECORE_USAGE}`);
-    level = parsed;
-  }
+  const level = o.Z === undefined ? undefined : parseCompressionLevel(o.Z as string) ?? undefined; // checked in the action
   const now = o.now === undefined ? undefined : Number(o.now);
   if (now !== undefined && !Number.isFinite(now)) throw new UsageError(`--now: '${o.now as string}' is not a number of seconds`);
   const pageSize = parseByteCount(o.pageSize as string, '--page-size');

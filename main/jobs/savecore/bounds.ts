@@ -5,14 +5,19 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { errnoOf, strerror } from '../../../core/errno.ts';
-import { writeFileDurably } from './writer.ts';
+import { processAlive, writeFileDurably } from './writer.ts';
 
-/** C atoi: leading blanks, an optional sign, decimal digits; anything else ends it; 0 if none. */
+const LONG_MAX = (1n << 63n) - 1n;
+
+/** NetBSD atoi = (int)strtol(s, NULL, 10): strtol clamps to LP64 long, the int conversion wraps. */
 export function atoi(text: string): number {
   const m = /^[\t\n\v\f\r ]*([+-]?)(\d+)/.exec(text);
   if (!m) return 0;
-  const v = BigInt.asIntN(32, BigInt(m[2].slice(0, 20))); // int conversion wraps on real systems
-  return Number(m[1] === '-' ? -v : v) | 0;
+  const digits = m[2].replace(/^0+(?=\d)/, '');
+  const magnitude = digits.length > 20 ? LONG_MAX + 1n : BigInt(digits); // past 20 digits it clamps anyway
+  const v = m[1] === '-' ? -magnitude : magnitude;
+  const clamped = v > LONG_MAX ? LONG_MAX : v < -LONG_MAX - 1n ? -LONG_MAX - 1n : v;
+  return Number(BigInt.asIntN(32, clamped));
 }
 
 /** First line of a file, at most `max` - 1 characters (fgets with a buffer of `max`). */
@@ -35,9 +40,42 @@ export interface BoundsResult {
   warnings: string[];
 }
 
-/** Read <dir>/bounds (missing → warning, 0) and durably rewrite it as bounds+1. */
+/** Read <dir>/bounds (missing → warning, 0) and durably rewrite it as bounds+1, one run at a time. */
 export async function takeBounds(directory: string): Promise<BoundsResult> {
-  const path = join(directory, 'bounds');
+  const release = await lockBounds(directory);
+  try {
+    return await readAndAdvance(join(directory, 'bounds'));
+  } finally {
+    await release();
+  }
+}
+
+const LOCK_NAME = 'bounds.lock';
+const LOCK_WAIT_MS = 10_000;
+
+/**
+ * <dir>/bounds.lock (O_EXCL, holding our pid) so concurrent runs never take the same number. A lock
+ * whose process is gone is removed; without a lock (read-only or missing directory) we go on as
+ * savecore does: publishing never replaces a file anyway.
+ */
+async function lockBounds(directory: string): Promise<() => Promise<void>> {
+  const path = join(directory, LOCK_NAME);
+  const unlocked = async () => undefined;
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  for (;;) {
+    try {
+      await fsp.writeFile(path, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
+      return () => fsp.unlink(path).catch(() => undefined);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || Date.now() > deadline) return unlocked;
+    }
+    const holder = Number.parseInt(await fsp.readFile(path, 'utf8').catch(() => ''), 10);
+    if (Number.isInteger(holder) && !processAlive(holder)) await fsp.unlink(path).catch(() => undefined);
+    else await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+async function readAndAdvance(path: string): Promise<BoundsResult> {
   const warnings: string[] = [];
   let bounds = 0;
   try {

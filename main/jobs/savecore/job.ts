@@ -24,8 +24,10 @@ import {
   DEFAULT_BLOCK_SIZE, DEFAULT_GZIP_CHUNK, DEFAULT_LEVEL, DEFAULT_PAGE_SIZE, type SavecoreOptions,
 } from './options.ts';
 import { saveCore, type SaveResult } from './save.ts';
-import { removeStalePartials, writeFileDurably } from './writer.ts';
+import { existsMessage, firstExisting, removeStalePartials, writeFileDurably } from './writer.ts';
 import { createHash } from 'node:crypto';
+import { readRegion } from './copy.ts';
+import { ThreadedSha256 } from './hash.ts';
 
 export type { SavecoreOptions } from './options.ts';
 export type { SavecoreEvent } from './events.ts';
@@ -190,6 +192,7 @@ class SavecoreRun {
     this.emit({ type: 'candidates', candidates });
     await this.audit.append({ action: 'scan', device: o.device, candidates });
     if (candidates.length === 1) return candidates[0].offset;
+    if (candidates.length === 0 && (await this.isCoreFile())) return 0; // mkheader then says "already has a dump header"
     if (candidates.length === 0) {
       this.log('warning', 'no core dump');
       await this.refuse('no-dump', 'scan found no dump header');
@@ -201,6 +204,18 @@ class SavecoreRun {
     this.log('err', `${candidates.length} dumps found on ${o.device}; choose one with --dump-offset`);
     await this.refuse('choose-dump', 'several dump headers found');
     return null;
+  }
+
+  /** Whether the device is a savecore core file (format B, plain or .gz): scanning finds no dump in it. */
+  private async isCoreFile(): Promise<boolean> {
+    try {
+      const opened = await openDump({ kernelPath: this.opts.kernel, dumpPath: this.opts.device, writable: false, signal: this.ctl.signal });
+      const isCore = opened.kd.hasHeader;
+      await opened.close();
+      return isCore;
+    } catch {
+      return false;
+    }
   }
 
   private async withDump(opened: OpenedDump, offset: number): Promise<SavecoreResult> {
@@ -218,7 +233,6 @@ class SavecoreRun {
 
     const hdrsz = await kd.mkheader(offset);
     if (hdrsz === 0) {
-      if (o.verbose) this.log('warning', `kvm_dump_mkheader: ${kd.geterr()}`);
       this.log('warning', 'no core dump');
       return this.refuse('no-dump', kd.geterr());
     }
@@ -238,6 +252,7 @@ class SavecoreRun {
     const versions = await compareVersions(kd, opened.kernel, syms, this.kernelName);
     this.logAll(versions.log);
     const panic = await readPanicMessage(kd);
+    for (const line of msgbufComplaints(panic.reasons)) this.log('warning', line);
     this.result.panicMessage = panic.message;
     const syslog = savecoreSyslogLine(panic);
     this.log('alert', syslog);
@@ -296,6 +311,11 @@ class SavecoreRun {
     const manifestPath = join(dir, `netbsd.${bounds}.manifest.json`);
     const reportPath = join(dir, `netbsd.${bounds}.report.txt`);
     const dumpbytes = facts.presence.dumpbytes;
+    const taken = await firstExisting([corePath, kernelPath, manifestPath, reportPath]);
+    if (taken) {
+      this.log('err', existsMessage(taken)); // savecore would overwrite; evidence is never replaced
+      return this.refuse('failed', 'archive name taken', { bounds, existing: taken });
+    }
 
     this.emit({ type: 'phase', phase: 'core' });
     let save: SaveResult;
@@ -363,15 +383,44 @@ class SavecoreRun {
     if (!o.keep) {
       this.checkCancel();
       this.emit({ type: 'phase', phase: 'invalidate' });
-      const inv = await invalidateDump(o.device, o.kernel ?? null, offset);
+      const changed = await this.deviceChanged(opened, save.core!.memoryLength, save.core!.memorySha256);
+      const inv = changed
+        ? { status: 'failed' as const, offset: null, length: null, error: changed }
+        : await invalidateDump(o.device, o.kernel ?? null, offset);
       this.result.invalidation = inv;
-      if (inv.status !== 'invalidated') this.log('err', `${o.device}: kvm_dump_inval: ${inv.error}`);
+      if (inv.status !== 'invalidated' && !changed) this.log('err', `${o.device}: kvm_dump_inval: ${inv.error}`);
       await this.audit.append({ action: 'invalidate', ...base, ...inv, memorySha256: save.core!.memorySha256 });
       await this.writeManifest(manifestPath, { ...manifestInput, invalidation: inv });
+      if (changed) return this.finish('refused', 1);
     } else {
       this.result.invalidation = { status: 'skipped', offset: null, length: null, error: null };
     }
     return this.finish('saved', 0);
+  }
+
+  /** Re-read the dump's memory just before invalidating: a dump that changed since it was saved stays. */
+  private async deviceChanged(opened: OpenedDump, dumpbytes: number, savedSha256: string): Promise<string | null> {
+    const src = opened.compressed ? opened.dump : opened.rawDump;
+    const hash = new ThreadedSha256();
+    const meter = new ProgressMeter(this.emit, 'verify', dumpbytes);
+    let done = 0;
+    try {
+      for await (const block of readRegion(src, opened.kd.dumpOff, dumpbytes, this.opts.blockSize ?? DEFAULT_BLOCK_SIZE, 4, this.ctl.signal)) {
+        await hash.update(block);
+        meter.update((done += block.length));
+      }
+    } catch (e) {
+      await hash.dispose();
+      if (this.ctl.signal?.aborted) throw new Cancelled();
+      return this.deviceChangedMessage(`cannot be re-read (${(e as Error).message})`);
+    }
+    return (await hash.digest()) === savedSha256 ? null : this.deviceChangedMessage('changed since it was read');
+  }
+
+  private deviceChangedMessage(what: string): string {
+    const text = `the dump on ${this.opts.device} ${what}; NOT invalidated`;
+    this.log('err', text);
+    return text;
   }
 
   private async writeReport(kd: Kvm, path: string): Promise<{ report: unknown; reportFile: ManifestInput['reportFile'] }> {
@@ -407,6 +456,12 @@ class SavecoreRun {
       blockSize: o.blockSize ?? DEFAULT_BLOCK_SIZE, gzipChunkSize: o.compress ? o.gzipChunkSize ?? DEFAULT_GZIP_CHUNK : null,
     };
   }
+}
+
+/** check_kmem's own words for a message buffer it gives up on (spec 7.4); other reasons are ours. */
+function msgbufComplaints(reasons: string[]): string[] {
+  const words = ['msgbuf magic incorrect', "couldn't allocate space for msgbuf data"];
+  return reasons.flatMap((r) => words.filter((w) => r.startsWith(w.split(' ').slice(0, 2).join(' '))));
 }
 
 function identityOf(src: OpenedDump['rawDump'], path: string): DeviceIdentity {

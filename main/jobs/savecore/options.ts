@@ -50,7 +50,7 @@ export const SAVECORE_USAGE = 'Usage: savecore [-cfnvz] [-N system] [-Z level] d
  */
 export function parseCompressionLevel(text: string): number | null {
   const m = /^[\t\n\v\f\r ]*([+-]?)(\d*)/.exec(text)!;
-  const digits = m[2] === '' ? '0' : m[2];
-  const value = (m[1] === '-' ? -1 : 1) * Number(digits.length > 12 ? '9999999999999' : digits);
-  return value >= 0 && value <= 9 ? value || 0 : null; // `|| 0` turns -0 into 0
+  const magnitude = BigInt(m[2] === '' ? '0' : m[2]); // BigInt: any number of leading zeros
+  const value = m[1] === '-' ? -magnitude : magnitude;
+  return value >= 0n && value <= 9n ? Number(value) : null;
 }

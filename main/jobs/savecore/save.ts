@@ -3,6 +3,7 @@
 // temporary names, hashed on the fly, read back and verified, and only then given their names.
 
 import { createHash } from 'node:crypto';
+import { unlink } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { MemorySink, type DumpSource } from '../../../core/source.ts';
 import type { Kvm } from '../../../core/kvm.ts';
@@ -13,6 +14,7 @@ import { ProgressMeter, type EventSink } from './events.ts';
 import type { LogLine } from './checks.ts';
 import { verifyCore, type VerifyResult } from './verify.ts';
 import { DurableFile, WriteError } from './writer.ts';
+import { errnoOf, strerror } from '../../../core/errno.ts';
 
 export interface SaveInput {
   kd: Kvm;
@@ -69,6 +71,11 @@ function openOutput(file: DurableFile, input: SaveInput, pool: GzipPool | null):
   return { write: (c) => gz.write(c), end: () => gz.end(), concurrency: 1 };
 }
 
+/** Bytes savecore copies: its loop runs while dumpbytes > 0, so a negative dumpsize copies none. */
+export function copiedLength(dumpbytes: number): number {
+  return Math.max(0, dumpbytes);
+}
+
 /** (int32) dumpbytes: what savecore passes to kvm_dump_wrtheader (spec 9.4). */
 export function cIntOf(n: number): number {
   return Number(BigInt.asIntN(32, BigInt(Math.trunc(n))));
@@ -79,8 +86,8 @@ export async function saveCore(input: SaveInput): Promise<SaveResult> {
   const files: DurableFile[] = [];
   const pool = input.compress ? new GzipPool(input.level, input.workers) : null;
   try {
-    input.log({ priority: 'notice', message: `writing ${input.compress ? 'compressed ' : ''}core to ${input.corePath}` });
-    const core = await DurableFile.create(input.corePath, new ThreadedSha256());
+    // savecore opens the core (7.6 step 3) and writes its header (6) before announcing it (7).
+    const core = await createCore(input);
     files.push(core);
 
     const header = new MemorySink();
@@ -89,6 +96,7 @@ export async function saveCore(input: SaveInput): Promise<SaveResult> {
       result.failure = 'header';
       return result;
     }
+    input.log({ priority: 'notice', message: `writing ${input.compress ? 'compressed ' : ''}core to ${input.corePath}` });
     const headerBytes = header.bytes();
     const memory = await copyCore(input, core, pool, headerBytes, result);
     if (!memory) return result;
@@ -103,14 +111,15 @@ export async function saveCore(input: SaveInput): Promise<SaveResult> {
 
     await input.beforeVerify?.(core.tempPath);
     const headerSha256 = sha256(headerBytes);
-    const meter = new ProgressMeter(input.emit, 'verify', headerBytes.length + input.dumpbytes);
+    const memoryLength = copiedLength(input.dumpbytes);
+    const meter = new ProgressMeter(input.emit, 'verify', headerBytes.length + memoryLength);
     result.coreVerification = await verifyOrExplain({
       path: core.tempPath, compressed: input.compress, headerLength: headerBytes.length, headerSha256,
-      memoryLength: input.dumpbytes, memorySha256: memory.sha256, fileSha256: coreSha,
+      memoryLength, memorySha256: memory.sha256, fileSha256: coreSha,
       // plain: header compared and memory hashed = every byte checked; re-hashing the file adds nothing
       checkFileHash: input.compress,
     }, input.signal, (d) => meter.update(d));
-    meter.update(headerBytes.length + input.dumpbytes, true);
+    meter.update(headerBytes.length + memoryLength, true);
     result.kernelVerification = await verifyOrExplain({
       path: kernel.tempPath, compressed: input.compress, headerLength: 0, headerSha256: sha256(new Uint8Array(0)),
       memoryLength: input.kernelSource.size, memorySha256: kernelSourceSha, fileSha256: kernelSha, checkFileHash: input.compress,
@@ -124,11 +133,16 @@ export async function saveCore(input: SaveInput): Promise<SaveResult> {
     }
 
     await core.publish();
-    await kernel.publish();
+    try {
+      await kernel.publish();
+    } catch (e) {
+      await unlink(input.corePath).catch(() => undefined); // just linked by us: no core without its kernel
+      throw e;
+    }
     files.length = 0; // published: nothing left to remove
     result.core = {
       path: input.corePath, name: basename(input.corePath), size: core.bytesWritten, sha256: coreSha, compressed: input.compress,
-      headerLength: headerBytes.length, headerSha256, memoryOffset: input.kd.dumpOff, memoryLength: input.dumpbytes, memorySha256: memory.sha256,
+      headerLength: headerBytes.length, headerSha256, memoryOffset: input.kd.dumpOff, memoryLength, memorySha256: memory.sha256,
     };
     result.kernel = {
       path: input.kernelPath, name: basename(input.kernelPath), size: kernel.bytesWritten, sha256: kernelSha, compressed: input.compress,
@@ -146,6 +160,16 @@ export async function saveCore(input: SaveInput): Promise<SaveResult> {
   } finally {
     for (const f of files) await f.abort();
     await pool?.close();
+  }
+}
+
+/** The core's temporary file; savecore's "<path>: fdopen: %m" (plain) or "<path>: %m" (-z) on failure. */
+async function createCore(input: SaveInput): Promise<DurableFile> {
+  try {
+    return await DurableFile.create(input.corePath, new ThreadedSha256());
+  } catch (e) {
+    if (!(e instanceof WriteError) || input.compress) throw e;
+    throw new WriteError(e.errno, `${input.corePath}: fdopen: ${strerror(e.errno)}`);
   }
 }
 
@@ -167,7 +191,7 @@ async function copyCore(
 ): Promise<{ sha256: string } | null> {
   const out = openOutput(file, input, pool);
   const hash = new ThreadedSha256();
-  const total = input.dumpbytes;
+  const total = copiedLength(input.dumpbytes);
   const meter = new ProgressMeter(input.emit, 'core', total);
   const writes: Promise<void>[] = [];
   const track = (p: Promise<void>) => {
@@ -196,7 +220,7 @@ async function copyCore(
     if (e instanceof DumpReadFailure) {
       input.log(e.detail.kind === 'eof'
         ? { priority: 'warning', message: 'WARNING: EOF on dump device' }
-        : { priority: 'err', message: `${input.deviceName}: ${(e.detail.error as Error)?.message ?? e.message}` });
+        : { priority: 'err', message: `${input.deviceName}: ${strerror(errnoOf(e.detail.error))}` }); // savecore's "%m"
       input.log({ priority: 'warning', message: 'WARNING: core may be incomplete' });
       result.failure = 'read';
       return null;

@@ -38,11 +38,23 @@ async function publish(tempPath: string, finalPath: string): Promise<void> {
     await fsp.unlink(tempPath);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') throw new IoError('EEXIST', `${finalPath}: ${strerror('EEXIST')}; refusing to overwrite an existing archive`);
+    if (code === 'EEXIST') throw new WriteError('EEXIST', existsMessage(finalPath));
     if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'EXDEV') throw e;
     await fsp.rename(tempPath, finalPath); // file systems without hard links
   }
   await syncDirectory(dirname(finalPath));
+}
+
+export function existsMessage(path: string): string {
+  return `${path}: ${strerror('EEXIST')}; refusing to overwrite an existing archive`;
+}
+
+/** The first of `paths` that exists (even as a dangling symlink), or null. */
+export async function firstExisting(paths: string[]): Promise<string | null> {
+  for (const p of paths) {
+    if (await fsp.lstat(p).then(() => true, () => false)) return p;
+  }
+  return null;
 }
 
 /** Write a small file durably (bounds, manifest, report); replaces an existing file atomically. */
@@ -173,7 +185,7 @@ export async function removeStalePartials(directory: string): Promise<string[]> 
   return removed;
 }
 
-function processAlive(pid: number): boolean {
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
