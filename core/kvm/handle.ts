@@ -142,6 +142,10 @@ export class Kvm {
     const cSize = new ByteView(seg, module.littleEndian).u32(4);
     let hdrSize = alignUp(KCORE_SEG_SIZE, module.alignBytes);
     const cpu = await readCpuData(this.io, this.errs, dumpOff + hdrSize, cSize);
+    if ('noMemory' in cpu) {
+      this.errs.err('no cpu_data', { offset: dumpOff + 4, field: 'kcore_seg.c_size', found: String(cSize) });
+      return this.failHeader();
+    }
     if (!('data' in cpu)) {
       const printed = cpu.count < 0 ? BigInt.asUintN(64, BigInt(cpu.count)) : cpu.count; // %zu
       this.errs.err(`size ${printed} != cpu_hdr.csize ${cSize}`, {

@@ -7,6 +7,7 @@ import {
   KCORE_SEG_SIZE, KCORESEG_MAGIC, readMidMag, type KcoreHdr,
 } from '../format/kcore.ts';
 import { midName } from '../format/mids.ts';
+import { strerror } from '../errno.ts';
 import { machineByMid, MACHINES } from '../machines/index.ts';
 import type { MachineModule } from '../machines/machine.ts';
 import type { ErrorState } from './errbuf.ts';
@@ -41,7 +42,7 @@ export function acceptedMids(pinned: MachineModule | undefined): string {
  */
 export async function readCpuData(
   io: DumpIo, errs: ErrorState, off: number, size: number,
-): Promise<{ data: Uint8Array } | { count: number }> {
+): Promise<{ data: Uint8Array } | { count: number } | { noMemory: true }> {
   if (size > EAGER_CPU_DATA_LIMIT) {
     const avail = io.source.size;
     if (io.mapped && size + off > avail) {
@@ -52,7 +53,15 @@ export async function readCpuData(
     }
     if (!io.mapped && avail > 0 && off + size > avail) return { count: Math.max(0, avail - off) };
   }
-  const data = new Uint8Array(size);
+  let data: Uint8Array;
+  try {
+    data = new Uint8Array(size);
+  } catch {
+    // _kvm_malloc failed: it reports strerror(ENOMEM) (the caller then says what it wanted).
+    errs.errno = 'ENOMEM';
+    errs.err(strerror('ENOMEM'), { offset: off, field: 'c_size', found: String(size) });
+    return { noMemory: true };
+  }
   const n = await io.preadReporting(data, off);
   return n === size ? { data } : { count: n };
 }
