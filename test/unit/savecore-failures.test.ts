@@ -4,20 +4,13 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   auditLines, expectedCore, isInvalidated, messagesOf, NOW, readImage, run, sha256, writeDump, type DumpOnDisk,
+  dumpsRemovedAfterEach,
 } from './savecore-fixture.ts';
 
-const made: DumpOnDisk[] = [];
-const dump = (...a: Parameters<typeof writeDump>) => {
-  const d = writeDump(...a);
-  made.push(d);
-  return d;
-};
-afterEach(() => {
-  while (made.length) made.pop()!.cleanup();
-});
+const dump = dumpsRemovedAfterEach();
 
 /** Patch the dump's copy of a variable (the kernel file keeps its own value). */
 function patchSymbol(name: string, value: Uint8Array, at = 0) {

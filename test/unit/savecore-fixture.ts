@@ -3,6 +3,7 @@
 // helper with a fixed "now".
 
 import { createHash } from 'node:crypto';
+import { afterEach } from 'vitest';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +24,19 @@ export interface DumpOnDisk {
   /** The image as written (before any run). */
   original: Uint8Array;
   cleanup(): void;
+}
+
+/** writeDump for a test file: every dump it made is removed after each test. */
+export function dumpsRemovedAfterEach(): typeof writeDump {
+  const made: DumpOnDisk[] = [];
+  afterEach(() => {
+    while (made.length) made.pop()!.cleanup();
+  });
+  return (...a) => {
+    const d = writeDump(...a);
+    made.push(d);
+    return d;
+  };
 }
 
 export function writeDump(opts: DumpImageOptions, patch?: (bytes: Uint8Array, img: DumpImage) => void): DumpOnDisk {

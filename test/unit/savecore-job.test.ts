@@ -5,20 +5,13 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
-  auditLines, expectedCore, headerLength, isInvalidated, messagesOf, NOW, readImage, run, sha256, writeDump, type DumpOnDisk,
+  auditLines, expectedCore, headerLength, isInvalidated, messagesOf, NOW, readImage, run, sha256, writeDump,
+  dumpsRemovedAfterEach,
 } from './savecore-fixture.ts';
 
-const made: DumpOnDisk[] = [];
-const dump = (...a: Parameters<typeof writeDump>) => {
-  const d = writeDump(...a);
-  made.push(d);
-  return d;
-};
-afterEach(() => {
-  while (made.length) made.pop()!.cleanup();
-});
+const dump = dumpsRemovedAfterEach();
 
 describe('savecore job: byte-exact archive', () => {
   for (const flavour of ['amd64', 'i386', 'aarch64'] as const) {

@@ -4,22 +4,14 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { atoi } from '../../main/jobs/savecore/bounds.ts';
 import { LEEWAY } from '../../main/jobs/savecore/checks.ts';
 import { parseCompressionLevel } from '../../main/jobs/savecore/options.ts';
 import { DEFAULT_TIME_SECOND } from '../fixtures/kernel-data.ts';
-import { isInvalidated, messagesOf, NOW, readImage, run, sha256, writeDump, type DumpOnDisk } from './savecore-fixture.ts';
+import { isInvalidated, messagesOf, NOW, readImage, run, sha256, type DumpOnDisk, dumpsRemovedAfterEach } from './savecore-fixture.ts';
 
-const made: DumpOnDisk[] = [];
-const dump = (...a: Parameters<typeof writeDump>) => {
-  const d = writeDump(...a);
-  made.push(d);
-  return d;
-};
-afterEach(() => {
-  while (made.length) made.pop()!.cleanup();
-});
+const dump = dumpsRemovedAfterEach();
 
 const intact = (d: DumpOnDisk) => sha256(readImage(d)) === sha256(d.original);
 const BIN = join(import.meta.dirname, '../../bin/kvmdump.mjs');
