@@ -2,10 +2,14 @@
 // drive the workbench's views the way a user does.
 
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import type { Page } from 'playwright-core';
+import { chromium, type Page } from 'playwright-core';
+import { createHandlers } from '../../main/app/handlers.ts';
+import { startServer } from '../../main/serve/server.ts';
 import { packageRoot, rendererDir } from '../../main/app/paths.ts';
 
 export const CHROMIUM = process.env.KVMDUMP_CHROMIUM ?? '/usr/bin/chromium';
@@ -57,4 +61,37 @@ export async function bytesAt(page: Page, target: string, va: bigint, count: num
   const out: string[] = [];
   for (let i = 0; i < count; i++) out.push((await row.nth(first + i).textContent())!.trim());
   return out;
+}
+
+/** The workbench in serve mode with Chromium on it: what each browser test starts from. */
+export interface BrowserSession {
+  page: Page;
+  /** Console errors and page errors seen so far (a clean run has none). */
+  errors: string[];
+  close(): Promise<void>;
+}
+
+export async function startBrowserSession(opts: { allowWrite: boolean }): Promise<BrowserSession> {
+  const staticDir = ensureRendererBuilt();
+  const userData = mkdtempSync(join(tmpdir(), 'kvmdump-e2e-'));
+  const handlers = createHandlers({
+    mode: 'serve', userDataDir: userData, allowWrite: opts.allowWrite, listDevices: async () => ({ platform: 'linux', devices: [], note: null }),
+  });
+  const server = await startServer({ handlers, staticDir });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const errors: string[] = [];
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(server.url);
+  return {
+    page,
+    errors,
+    async close() {
+      await browser.close();
+      await server.close();
+      await handlers.shutdown();
+      rmSync(userData, { recursive: true, force: true });
+    },
+  };
 }

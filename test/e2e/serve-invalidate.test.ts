@@ -1,40 +1,25 @@
 // Export-then-invalidate in the browser, with writes allowed: the user ticks "invalidate", confirms
 // what it does, and only after the archive is verified is dumpmag zeroed on the dump.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { existsSync, readFileSync } from 'node:fs';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createHandlers, type Handlers } from '../../main/app/handlers.ts';
-import { startServer, type RunningServer } from '../../main/serve/server.ts';
 import { writeDumpFiles, type DumpFiles } from '../app/helpers/dump-files.ts';
-import { CHROMIUM, CHROMIUM_ARGS, ensureRendererBuilt, openThroughUi } from './helpers.ts';
+import { CHROMIUM, openThroughUi, startBrowserSession, type BrowserSession } from './helpers.ts';
 
 describe.skipIf(!existsSync(CHROMIUM))('export and invalidate, confirmed, in Chromium', () => {
   let files: DumpFiles;
-  let userData: string;
-  let handlers: Handlers;
-  let server: RunningServer;
-  let browser: Browser;
+  let session: BrowserSession;
   let page: Page;
 
   beforeAll(async () => {
-    const staticDir = ensureRendererBuilt();
     files = writeDumpFiles({ seed: 2 });
-    userData = mkdtempSync(join(tmpdir(), 'kvmdump-e2e-inval-'));
-    handlers = createHandlers({ mode: 'serve', userDataDir: userData, allowWrite: true, listDevices: async () => ({ platform: 'linux', devices: [], note: null }) });
-    server = await startServer({ handlers, staticDir });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    await page.goto(server.url);
+    session = await startBrowserSession({ allowWrite: true });
+    page = session.page;
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    await handlers?.shutdown();
+    await session?.close();
     files?.cleanup();
-    if (userData) rmSync(userData, { recursive: true, force: true });
   });
 
   test('nothing is written before the confirmation; after it, the archive exists and dumpmag is zero', async () => {

@@ -3,16 +3,11 @@
 // leave a screenshot in /tmp for a person to look at.
 
 import { existsSync } from 'node:fs';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createHandlers, type Handlers } from '../../main/app/handlers.ts';
-import { startServer, type RunningServer } from '../../main/serve/server.ts';
 import { simulateLog } from '../fixtures/msgbuf-model.ts';
 import { writeDumpFiles, type DumpFiles } from '../app/helpers/dump-files.ts';
-import { bytesAt, CHROMIUM, CHROMIUM_ARGS, ensureRendererBuilt, openThroughUi } from './helpers.ts';
+import { bytesAt, CHROMIUM, openThroughUi, startBrowserSession, type BrowserSession } from './helpers.ts';
 
 /** A dump that panicked in a page fault, with the message buffer the kernel would leave. */
 const PANIC_LOG = simulateLog({
@@ -26,32 +21,18 @@ const haveChromium = existsSync(CHROMIUM);
 
 describe.skipIf(!haveChromium)('serve mode in Chromium', () => {
   let files: DumpFiles;
-  let userData: string;
-  let handlers: Handlers;
-  let server: RunningServer;
-  let browser: Browser;
+  let session: BrowserSession;
   let page: Page;
-  const errors: string[] = [];
 
   beforeAll(async () => {
-    const staticDir = ensureRendererBuilt();
     files = writeDumpFiles({ seed: 1, triage: PANIC_LOG.triage });
-    userData = mkdtempSync(join(tmpdir(), 'kvmdump-e2e-'));
-    handlers = createHandlers({ mode: 'serve', userDataDir: userData, allowWrite: false, listDevices: async () => ({ platform: 'linux', devices: [], note: null }) });
-    server = await startServer({ handlers, staticDir });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(server.url);
+    session = await startBrowserSession({ allowWrite: false });
+    page = session.page;
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    await handlers?.shutdown();
+    await session?.close();
     files?.cleanup();
-    if (userData) rmSync(userData, { recursive: true, force: true });
   });
 
   test('opening a dump shows the crash summary first, the panic message leading', async () => {
@@ -186,6 +167,6 @@ describe.skipIf(!haveChromium)('serve mode in Chromium', () => {
   });
 
   test('no console errors, no CSP violations', () => {
-    expect(errors).toEqual([]);
+    expect(session.errors).toEqual([]);
   });
 });
