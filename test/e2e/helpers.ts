@@ -23,12 +23,15 @@ function newestSource(dir: string): number {
   }, 0);
 }
 
-/** out/renderer, (re)built with electron-vite when missing or older than the renderer sources. */
+/** out/ (renderer, main, preload), (re)built with electron-vite when missing or older than its sources. */
 export function ensureRendererBuilt(): string {
   const dir = rendererDir();
   const index = join(dir, 'index.html');
-  const sources = Math.max(newestSource(join(packageRoot(), 'renderer')), newestSource(join(packageRoot(), 'contract')));
-  if (!existsSync(index) || statSync(index).mtimeMs < sources) {
+  // electron-vite builds main, preload and renderer together; any of their sources makes it stale.
+  const sources = Math.max(...['renderer', 'contract', 'preload', 'main', 'core'].map((d) => newestSource(join(packageRoot(), d))));
+  const mainBundle = join(packageRoot(), 'out', 'main', 'index.js');
+  const built = Math.min(...[index, mainBundle].map((f) => (existsSync(f) ? statSync(f).mtimeMs : 0)));
+  if (built < sources) {
     execFileSync('npx', ['electron-vite', 'build'], { cwd: packageRoot(), stdio: 'inherit' });
   }
   return dir;

@@ -1,0 +1,106 @@
+// A recording stand-in for the parts of 'electron' the main process uses. When the window loads
+// its URL, it drives the app the way Electron would (the app:// protocol, IPC from trusted and
+// untrusted frames, navigation and window.open), writes what it saw to FAKE_ELECTRON_REPORT, and
+// exits. It lets a test check the built bundle without an Electron binary.
+import { writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+
+const seen = { schemes: [], sandbox: false, windows: [], ipc: {}, permissionGranted: null, csp: null, checks: {} };
+const appListeners = {};
+const ipcHandlers = new Map();
+let protocolHandler = null;
+
+export const app = {
+  isPackaged: false,
+  enableSandbox() { seen.sandbox = true; },
+  on(ev, fn) { (appListeners[ev] ??= []).push(fn); },
+  whenReady: () => Promise.resolve(),
+  getPath: () => tmpdir(),
+  getVersion: () => '0.0.0-fake',
+  quit() {},
+  exit(code) { process.exit(code); },
+};
+
+export const protocol = {
+  registerSchemesAsPrivileged(list) { seen.schemes.push(...list); },
+  handle(scheme, fn) { protocolHandler = { scheme, fn }; },
+};
+
+export const session = {
+  defaultSession: {
+    setPermissionRequestHandler(fn) { fn(null, 'media', (granted) => { seen.permissionGranted = granted; }); },
+    setPermissionCheckHandler() {},
+    webRequest: { onHeadersReceived(fn) { fn({ responseHeaders: {} }, (r) => { seen.csp = r.responseHeaders['Content-Security-Policy']; }); } },
+  },
+};
+
+export const ipcMain = {
+  handle(channel, fn) { ipcHandlers.set(channel, fn); },
+  removeHandler(channel) { ipcHandlers.delete(channel); },
+};
+
+export const dialog = {
+  showOpenDialog: async () => ({ canceled: true, filePaths: [] }),
+  showSaveDialog: async () => ({ canceled: true }),
+};
+
+function fakeWebContents() {
+  const listeners = {};
+  return {
+    listeners,
+    windowOpen: null,
+    on(ev, fn) { (listeners[ev] ??= []).push(fn); },
+    setWindowOpenHandler(fn) { this.windowOpen = fn; },
+    send() {},
+  };
+}
+
+export class BrowserWindow {
+  static all = [];
+  static getAllWindows() { return BrowserWindow.all; }
+  constructor(options) {
+    this.options = options;
+    this.webContents = fakeWebContents();
+    BrowserWindow.all.push(this);
+    for (const fn of appListeners['web-contents-created'] ?? []) fn({}, this.webContents);
+  }
+  once() {}
+  on() {}
+  show() {}
+  isDestroyed() { return false; }
+  async loadURL(url) {
+    const p = this.options.webPreferences;
+    seen.windows.push({ url, webPreferences: p, preloadExists: existsSync(p.preload) });
+    await drive(this).catch((e) => { seen.error = String(e && e.stack || e); });
+    writeFileSync(process.env.FAKE_ELECTRON_REPORT, JSON.stringify(seen, null, 2));
+    process.exit(0);
+  }
+}
+
+/** What Electron and the renderer would do once the window shows. */
+async function drive(win) {
+  const origin = 'app://kvmdump';
+  const index = await protocolHandler.fn(new Request(`${origin}/index.html`));
+  seen.checks.index = { status: index.status, csp: index.headers.get('content-security-policy'), html: (await index.text()).includes('<div id="app">') };
+  const escape = await protocolHandler.fn(new Request(`${origin}/..%2f..%2fpackage.json`));
+  seen.checks.escapeStatus = escape.status;
+  const ipc = (op, args, url = `${origin}/index.html`) => ipcHandlers.get(`kvmdump:op:${op}`)({ senderFrame: url ? { url } : null }, args);
+  seen.ipc.channels = [...ipcHandlers.keys()];
+  seen.ipc.untrusted = await ipc('appInfo', {}, 'https://evil.example/');
+  seen.ipc.noFrame = await ipc('appInfo', {}, null);
+  const info = await ipc('appInfo', {});
+  seen.ipc.appInfo = info;
+  if (info.ok && info.value.initialSessionId) {
+    const sym = await ipc('nlist', { sessionId: info.value.initialSessionId, names: ['dumpmag'] });
+    seen.ipc.nlist = sym;
+    const va = sym.ok ? sym.value.entries[0].value : null;
+    if (va) seen.ipc.read = await ipc('read', { sessionId: info.value.initialSessionId, va, length: 4 });
+  }
+  seen.ipc.badArgs = await ipc('read', { sessionId: 'x', va: 12, length: -1 });
+  const wc = win.webContents;
+  const nav = { prevented: false, preventDefault() { this.prevented = true; } };
+  for (const fn of wc.listeners['will-navigate'] ?? []) fn(nav, 'https://evil.example/');
+  seen.checks.navigationBlocked = nav.prevented;
+  seen.checks.windowOpen = wc.windowOpen ? wc.windowOpen({ url: 'https://evil.example/' }) : null;
+}
