@@ -1,6 +1,7 @@
 // kvmdump: the command-line front over core/ and the main-process services.
 
 import { Command, Option } from 'commander';
+import { packageVersion } from '../app/paths.ts';
 import { MACHINE_NAMES } from '../../core/machines/index.ts';
 import type { MachineName } from '../../core/machines/machine.ts';
 import {
@@ -37,6 +38,7 @@ function withDumpOptions(cmd: Command, kernelRequired = true): Command {
 export function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('kvmdump')
     .description('NetBSD kernel crash dumps: kvm_dump(3) re-implemented, savecore export, translation')
+    .version(packageVersion(), '-V, --version')
     .showHelpAfterError()
     .exitOverride();
   const run = (fn: (o: Opts, out: ReturnType<typeof makeEmitter>) => Promise<number>) => async (o: Opts) => {
@@ -148,3 +150,4 @@ export async function main(argv: string[]): Promise<number> {
     throw e;
   }
 }
+

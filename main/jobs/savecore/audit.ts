@@ -1,9 +1,9 @@
 // <dir>/kvmdump-audit.log: one JSON object per line for every action taken on evidence (scan,
 // save, verify, invalidate, refusal). Opened in append mode and fsynced per line; never rewritten.
 
-import { promises as fsp, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+import { packageVersion } from '../../app/paths.ts';
 
 export const AUDIT_LOG = 'kvmdump-audit.log';
 
@@ -48,20 +48,11 @@ export function bigintAsHex(_key: string, value: unknown): unknown {
   return typeof value === 'bigint' ? `0x${value.toString(16)}` : value;
 }
 
-let cachedVersion: string | null = null;
-
-/** "kvmdump-workbench <version>" from the nearest package.json (source tree or dist/). */
+/** "kvmdump-workbench <version>" for manifests and audit lines. */
 export function toolVersion(): string {
-  if (cachedVersion) return cachedVersion;
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 8; i++) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
-      if (pkg.name && pkg.version) return (cachedVersion = `${pkg.name} ${pkg.version}`);
-    } catch {
-      /* keep walking up */
-    }
-    dir = dirname(dir);
+  try {
+    return `kvmdump-workbench ${packageVersion()}`;
+  } catch {
+    return 'kvmdump-workbench (unknown version)';
   }
-  return (cachedVersion = 'kvmdump-workbench (unknown version)');
 }
