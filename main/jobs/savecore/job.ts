@@ -27,7 +27,7 @@ import { saveCore, type SaveResult } from './save.ts';
 import { existsMessage, firstExisting, removeStalePartials, writeFileDurably } from './writer.ts';
 import { createHash } from 'node:crypto';
 import { readRegion } from './copy.ts';
-import { ThreadedSha256 } from './hash.ts';
+import { streamSha256 } from './hash.ts';
 
 export type { SavecoreOptions } from './options.ts';
 export type { SavecoreEvent } from './events.ts';
@@ -401,7 +401,7 @@ class SavecoreRun {
   /** Re-read the dump's memory just before invalidating: a dump that changed since it was saved stays. */
   private async deviceChanged(opened: OpenedDump, dumpbytes: number, savedSha256: string): Promise<string | null> {
     const src = opened.compressed ? opened.dump : opened.rawDump;
-    const hash = new ThreadedSha256();
+    const hash = streamSha256();
     const meter = new ProgressMeter(this.emit, 'verify', dumpbytes);
     let done = 0;
     try {

@@ -9,7 +9,7 @@ import { MemorySink, type DumpSource } from '../../../core/source.ts';
 import type { Kvm } from '../../../core/kvm.ts';
 import { GzipPool, ParallelGzipWriter, type ByteWriter } from './compress.ts';
 import { DumpReadFailure, readRegion } from './copy.ts';
-import { ThreadedSha256 } from './hash.ts';
+import { streamSha256 } from './hash.ts';
 import { ProgressMeter, type EventSink } from './events.ts';
 import type { LogLine } from './checks.ts';
 import { verifyCore, type VerifyResult } from './verify.ts';
@@ -103,7 +103,7 @@ export async function saveCore(input: SaveInput): Promise<SaveResult> {
     const coreSha = await core.finish();
 
     input.log({ priority: 'notice', message: `writing ${input.compress ? 'compressed ' : ''}kernel to ${input.kernelPath}` });
-    const kernel = await DurableFile.create(input.kernelPath, new ThreadedSha256());
+    const kernel = await DurableFile.create(input.kernelPath, streamSha256());
     files.push(kernel);
     const kernelSourceSha = await copyKernel(input, kernel, pool, result);
     if (kernelSourceSha === null) return result;
@@ -166,7 +166,7 @@ export async function saveCore(input: SaveInput): Promise<SaveResult> {
 /** The core's temporary file; savecore's "<path>: fdopen: %m" (plain) or "<path>: %m" (-z) on failure. */
 async function createCore(input: SaveInput): Promise<DurableFile> {
   try {
-    return await DurableFile.create(input.corePath, new ThreadedSha256());
+    return await DurableFile.create(input.corePath, streamSha256());
   } catch (e) {
     if (!(e instanceof WriteError) || input.compress) throw e;
     throw new WriteError(e.errno, `${input.corePath}: fdopen: ${strerror(e.errno)}`);
@@ -190,7 +190,7 @@ async function copyCore(
   input: SaveInput, file: DurableFile, pool: GzipPool | null, headerBytes: Uint8Array, result: SaveResult,
 ): Promise<{ sha256: string } | null> {
   const out = openOutput(file, input, pool);
-  const hash = new ThreadedSha256();
+  const hash = streamSha256();
   const total = copiedLength(input.dumpbytes);
   const meter = new ProgressMeter(input.emit, 'core', total);
   const writes: Promise<void>[] = [];

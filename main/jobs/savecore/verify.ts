@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
-import { ThreadedSha256 } from './hash.ts';
+import { streamSha256 } from './hash.ts';
 
 export interface VerifyExpectation {
   path: string;
@@ -39,7 +39,7 @@ export async function verifyCore(
 ): Promise<VerifyResult> {
   const fileHash = createHash('sha256');
   const headerHash = createHash('sha256');
-  const memoryHash = new ThreadedSha256(); // overlaps hashing with reading (and gunzip)
+  const memoryHash = streamSha256(); // overlaps hashing with reading (and gunzip)
   const raw = createReadStream(exp.path, { highWaterMark: 4 << 20, signal: opts.signal });
   const checkFile = exp.checkFileHash ?? true;
   if (checkFile) raw.on('data', (c) => fileHash.update(c as Buffer));
