@@ -1,6 +1,8 @@
 // The one error shape every transport carries: a code a program can branch on, a message a
 // person can read, and (for kvm failures) where in the dump it went wrong.
 
+import type { KvmFault } from '../core/kvm/errbuf.ts';
+
 export type OpErrorCode =
   /** Arguments failed the operation's schema; never reached the core. */
   | 'bad-request'
@@ -21,14 +23,8 @@ export type OpErrorCode =
   /** A bug: something threw that should not have. */
   | 'internal';
 
-/** Detail of a kvm failure with addresses as "0x…" strings (KvmFault made serialisable). */
-export interface FaultInfo {
-  message: string;
-  op: string;
-  offset?: number;
-  field?: string;
-  expected?: string;
-  found?: string;
+/** Detail of a kvm failure with addresses as "0x…" strings: KvmFault made serialisable. */
+export interface FaultInfo extends Omit<KvmFault, 'va' | 'pa' | 'errno'> {
   va?: string;
   pa?: string;
   errno?: string | number;
