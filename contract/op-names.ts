@@ -21,6 +21,7 @@ export const OP_NAMES = [
   'startSavecore',
   'startScan',
   'cancelJob',
+  'jobStatus',
   'triage',
 ] as const;
 

@@ -82,6 +82,8 @@ export const operations = {
   /** scan as a job: progress over the whole device, and cancellable (a disk can be large). */
   startScan: op<R.JobStarted>()(z.strictObject({ path: filePath })),
   cancelJob: op<{ cancelled: boolean }>()(z.strictObject({ jobId })),
+  /** The latest event of a job: how a client catches up on events it missed. */
+  jobStatus: op<R.JobEvent>()(z.strictObject({ jobId })),
   triage: op<R.TriageResult>()(z.strictObject({
     sessionId,
     /** Message-buffer lines to include (default 20). */

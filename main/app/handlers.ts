@@ -11,7 +11,7 @@ import { dispatch, type Implementations } from './dispatch.ts';
 import { JobRegistry, type JobListener } from './jobs.ts';
 import { appInfoOp, listDevicesOp, listRecentOp, pickFileOp, pickSaveFileOp } from './ops/app-ops.ts';
 import { closeDumpOp, headerOp, mkheaderOp, openDumpOp, scanOp, startScanOp } from './ops/dump-ops.ts';
-import { cancelJobOp, startSavecoreOp, triageOp } from './ops/job-ops.ts';
+import { cancelJobOp, jobStatusOp, startSavecoreOp, triageOp } from './ops/job-ops.ts';
 import { kvatopOp, nlistOp, readOp } from './ops/memory-ops.ts';
 import { symbolSearchOp } from './ops/symbol-ops.ts';
 import { invalOp, wrtheaderOp } from './ops/write-ops.ts';
@@ -64,6 +64,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     symbolSearch: (a) => symbolSearchOp(ctx, a),
     startSavecore: (a) => startSavecoreOp(ctx, a),
     cancelJob: (a) => cancelJobOp(ctx, a),
+    jobStatus: (a) => jobStatusOp(ctx, a),
     triage: (a) => triageOp(ctx, a),
   };
   const policy = { allowWrite: deps.allowWrite, onInternalError: deps.onInternalError };

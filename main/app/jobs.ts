@@ -1,5 +1,8 @@
-// Long-running work (savecore export) the renderer starts, watches and may cancel. Each job has an
-// AbortController; progress goes to every subscriber (Electron window, serve-mode event streams).
+// Long-running work (savecore export, scan) the renderer starts, watches and may cancel. Each job
+// has an AbortController; progress goes to every subscriber (Electron window, serve-mode event
+// streams). The latest event of every job is also kept, because pushed events can overtake the
+// reply that names the job (serve mode: the event stream and the POST are separate connections)
+// or be lost while a stream reconnects; a client asks jobStatus to catch up.
 
 import type { JobEvent } from '../../contract/results.ts';
 import { newJobId } from './ids.ts';
@@ -11,9 +14,14 @@ export interface JobReporter {
   progress(done: number, total: number, message?: string | null): void;
 }
 
+/** Finished jobs whose last event stays available to jobStatus (oldest dropped first). */
+const FINISHED_KEPT = 64;
+
 export class JobRegistry {
   private readonly running = new Map<string, AbortController>();
   private readonly listeners = new Set<JobListener>();
+  /** Latest event per job; insertion order doubles as age for dropping finished ones. */
+  private readonly latest = new Map<string, JobEvent>();
 
   subscribe(listener: JobListener): () => void {
     this.listeners.add(listener);
@@ -26,8 +34,11 @@ export class JobRegistry {
     const ctl = new AbortController();
     this.running.set(jobId, ctl);
     const emit = (e: Omit<JobEvent, 'jobId' | 'kind'>) => {
-      for (const l of this.listeners) l({ jobId, kind, ...e });
+      const event: JobEvent = { jobId, kind, ...e };
+      this.remember(event);
+      for (const l of this.listeners) l(event);
     };
+    this.latest.set(jobId, { jobId, kind, state: 'running', done: 0, total: 0, message: null, outputs: [] });
     let last = { done: 0, total: 0 };
     const reporter: JobReporter = {
       signal: ctl.signal,
@@ -47,6 +58,25 @@ export class JobRegistry {
       ).finally(() => this.running.delete(jobId));
     });
     return jobId;
+  }
+
+  /** The latest event of a running or recently finished job, or null for an unknown id. */
+  status(jobId: string): JobEvent | null {
+    return this.latest.get(jobId) ?? null;
+  }
+
+  private remember(event: JobEvent): void {
+    this.latest.set(event.jobId, event);
+    if (event.state === 'running') return;
+    let finished = 0;
+    for (const e of this.latest.values()) if (e.state !== 'running') finished++;
+    for (const [id, e] of this.latest) {
+      if (finished <= FINISHED_KEPT) break;
+      if (e.state !== 'running') {
+        this.latest.delete(id);
+        finished--;
+      }
+    }
   }
 
   cancel(jobId: string): boolean {

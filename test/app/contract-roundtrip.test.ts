@@ -61,6 +61,7 @@ function calls(): Record<OpName, unknown> {
     startSavecore: { sessionId, outDir: join(files.dir, 'no-such-directory'), compress: false },
     startScan: { path: join(files.dir, 'no-such-device') },
     cancelJob: { jobId: 'j0000000000000000' },
+    jobStatus: { jobId: 'j0000000000000000' },
     triage: { sessionId },
   };
 }

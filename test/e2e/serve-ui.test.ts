@@ -19,6 +19,20 @@ const OTHER_VERSION = 'NetBSD 10.0 (GENERIC) #0: Mon Dec 16 13:08:11 UTC 2024\n\
 
 const haveChromium = existsSync(CHROMIUM);
 
+/**
+ * Hold back the reply of a job-starting call, so the job's events (on the separate event stream)
+ * arrive before the page knows the job's id: what a loaded CI machine once did by chance.
+ */
+async function delayReply(page: Page, op: string, ms = 700): Promise<() => Promise<void>> {
+  const pattern = `**/api/${op}`;
+  await page.route(pattern, async (route) => {
+    const reply = await route.fetch();
+    await new Promise((r) => setTimeout(r, ms));
+    await route.fulfill({ response: reply });
+  });
+  return () => page.unroute(pattern);
+}
+
 describe.skipIf(!haveChromium)('serve mode in Chromium', () => {
   let files: DumpFiles;
   let session: BrowserSession;
@@ -123,8 +137,10 @@ describe.skipIf(!haveChromium)('serve mode in Chromium', () => {
     expect(await page.getByTestId('export-invalidate').isDisabled()).toBe(true);
     expect(await page.getByTestId('export-readonly-hint').textContent()).toContain('--allow-write');
     await page.locator('#outdir').fill(files.dir);
+    const release = await delayReply(page, 'startSavecore');
     await page.getByRole('button', { name: 'Start' }).click();
     await expect.poll(async () => (await page.getByTestId('export-state').textContent()) ?? '', { timeout: 60_000 }).toMatch(/done|failed|cancelled/);
+    await release();
     expect(await page.getByTestId('export-state').textContent()).toContain('done');
     expect(await page.getByTestId('export-outputs').textContent()).toMatch(/netbsd\.\d+\.core\.gz/);
     await page.screenshot({ path: '/tmp/kvmdump-e2e-export.png' });
@@ -144,12 +160,17 @@ describe.skipIf(!haveChromium)('serve mode in Chromium', () => {
     await page.getByTestId('tab-open').click();
     await page.getByTestId('dump-path').fill(files.dumpPath);
     await page.getByTestId('dump-offset').fill('');
-    await page.getByTestId('scan').click();
-    const results = page.getByTestId('scan-results');
-    await expect.poll(async () => ((await results.count()) > 0 ? (await results.textContent()) ?? '' : ''), { timeout: 30_000 }).toContain(String(files.dumpOffset));
-    await results.getByRole('button', { name: 'Use' }).click();
-    expect(await page.getByTestId('dump-offset').inputValue()).toBe(String(files.dumpOffset));
-    await page.screenshot({ path: '/tmp/kvmdump-e2e-scan.png' });
+    const release = await delayReply(page, 'startScan');
+    try {
+      await page.getByTestId('scan').click();
+      const results = page.getByTestId('scan-results');
+      await expect.poll(async () => ((await results.count()) > 0 ? (await results.textContent()) ?? '' : ''), { timeout: 30_000 }).toContain(String(files.dumpOffset));
+      await results.getByRole('button', { name: 'Use' }).click();
+      expect(await page.getByTestId('dump-offset').inputValue()).toBe(String(files.dumpOffset));
+      await page.screenshot({ path: '/tmp/kvmdump-e2e-scan.png' });
+    } finally {
+      await release();
+    }
   });
 
   test('a kernel file of another build is called out on the summary', async () => {

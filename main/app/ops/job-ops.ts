@@ -2,7 +2,7 @@
 // engineers provide (main/app/services.ts) and answer 'not-available' until those exist.
 
 import type { OpParsedArgs } from '../../../contract/operations.ts';
-import type { JobStarted, TriageResult } from '../../../contract/results.ts';
+import type { JobEvent, JobStarted, TriageResult } from '../../../contract/results.ts';
 import { OpFailure } from '../dispatch.ts';
 import { type HandlerContext, requireSession, withSession } from '../context.ts';
 
@@ -30,6 +30,12 @@ export async function startSavecoreOp(ctx: HandlerContext, a: OpParsedArgs<'star
 export async function cancelJobOp(ctx: HandlerContext, a: OpParsedArgs<'cancelJob'>) {
   if (!ctx.jobs.cancel(a.jobId)) throw new OpFailure('not-found', `no running job with id ${a.jobId}`);
   return { cancelled: true };
+}
+
+export async function jobStatusOp(ctx: HandlerContext, a: OpParsedArgs<'jobStatus'>): Promise<JobEvent> {
+  const status = ctx.jobs.status(a.jobId);
+  if (!status) throw new OpFailure('not-found', `no job with id ${a.jobId} (finished jobs are kept for a while, then forgotten)`);
+  return status;
 }
 
 export async function triageOp(ctx: HandlerContext, a: OpParsedArgs<'triage'>): Promise<TriageResult> {

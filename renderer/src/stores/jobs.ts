@@ -3,6 +3,7 @@ import { defineStore } from 'pinia';
 import type { OpError } from '../../../contract/errors.ts';
 import type { JobEvent } from '../../../contract/results.ts';
 import { api } from '../api/index.ts';
+import { watchJobs } from '../api/job-watch.ts';
 import { useSession } from './session.ts';
 
 export const useJobs = defineStore('jobs', {
@@ -16,29 +17,32 @@ export const useJobs = defineStore('jobs', {
     jobId: null as string | null,
     last: null as JobEvent | null,
     error: null as OpError | null,
-    subscribed: false,
   }),
   getters: {
     running: (s) => s.jobId !== null && (s.last === null || s.last.state === 'running'),
   },
   actions: {
-    subscribe() {
-      if (this.subscribed) return;
-      this.subscribed = true;
-      api.onJobEvent((e) => {
-        if (e.jobId === this.jobId) this.last = e;
-      });
-    },
     async start() {
       const s = useSession();
       if (!s.sessionId) return;
-      this.subscribe();
       this.error = null;
       this.last = null;
-      const r = await api.startSavecore({ sessionId: s.sessionId, outDir: this.outDir, compress: this.compress, invalidate: this.invalidate });
-      this.confirming = false;
-      if (r.ok) this.jobId = r.value.jobId;
-      else this.error = r.error;
+      // Listen before starting: the first events may arrive before the reply with the id.
+      const watcher = watchJobs(api, (e) => {
+        this.last = e;
+      });
+      try {
+        const r = await api.startSavecore({ sessionId: s.sessionId, outDir: this.outDir, compress: this.compress, invalidate: this.invalidate });
+        this.confirming = false;
+        if (!r.ok) {
+          this.error = r.error;
+          return;
+        }
+        this.jobId = r.value.jobId;
+        await watcher.follow(r.value.jobId);
+      } finally {
+        watcher.close();
+      }
     },
     async cancel() {
       if (this.jobId) await api.cancelJob({ jobId: this.jobId });

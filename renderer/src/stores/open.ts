@@ -3,6 +3,7 @@ import { defineStore } from 'pinia';
 import type { OpError } from '../../../contract/errors.ts';
 import type { DeviceEntry, JobEvent, MachineName, RecentEntry, ScanResult } from '../../../contract/results.ts';
 import { api } from '../api/index.ts';
+import { watchJobs } from '../api/job-watch.ts';
 
 export const useOpen = defineStore('open', {
   state: () => ({
@@ -44,13 +45,8 @@ export const useOpen = defineStore('open', {
       this.scan = null;
       this.scanProgress = null;
       this.scanning = true;
-      let unsubscribe: () => void = () => undefined;
-      const finished = new Promise<JobEvent>((resolve) => {
-        unsubscribe = api.onJobEvent((e) => {
-          if (e.jobId !== this.scanJob) return;
-          this.scanProgress = e;
-          if (e.state !== 'running') resolve(e);
-        });
+      const watcher = watchJobs(api, (e) => {
+        this.scanProgress = e;
       });
       try {
         const r = await api.startScan({ path: this.dumpPath });
@@ -59,11 +55,11 @@ export const useOpen = defineStore('open', {
           return;
         }
         this.scanJob = r.value.jobId;
-        const end = await finished;
+        const end = await watcher.follow(r.value.jobId);
         if (end.state === 'done' && end.scan) this.scan = end.scan;
         else if (end.state === 'failed') this.error = { code: 'internal', message: end.message ?? 'scan failed' };
       } finally {
-        unsubscribe();
+        watcher.close();
         this.scanning = false;
         this.scanJob = null;
       }
