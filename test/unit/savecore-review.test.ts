@@ -183,7 +183,7 @@ describe('7.6 step 8: a read error on the dump device', () => {
     try {
       const failing = { ...opened.rawDump, name: x.device, pread: async () => Promise.reject(Object.assign(new Error('EIO: i/o error, read'), { code: 'EIO' })) };
       const r = await saveCore({
-        kd: opened.kd, memorySource: failing, deviceName: x.device, kernelSource: opened.kernel!,
+        kd: opened.kd, memorySource: failing, deviceName: x.device, kernelSource: opened.kernel!, ksyms: null,
         corePath: join(x.crashDir, 'netbsd.0.core'), kernelPath: join(x.crashDir, 'netbsd.0'), dumpbytes: 1 << 20,
         compress: false, level: 1, blockSize: 1 << 16, gzipChunkSize: 1 << 20, emit: () => undefined, log: (l) => lines.push(l.message),
       });

@@ -15,8 +15,9 @@ import { openSource, type NodeSource } from '../../sources/node-source.ts';
 import { AuditLog, bigintAsHex } from './audit.ts';
 import { takeBounds } from './bounds.ts';
 import {
-  checkSpace, compareVersions, crashTime, dumpExists, lookupDumpSymbols, type LogLine, type SpaceCheck,
+  checkSpace, compareVersions, crashTime, dumpExists, lookupDumpSymbols, type LogLine, type SpaceCheck, type SymbolLookup,
 } from './checks.ts';
+import { KSYMS_SYMBOLS, type KsymsAddresses } from './ksyms.ts';
 import { ProgressMeter, type EventSink, type SavecoreEvent } from './events.ts';
 import { invalidateDump, type InvalidationResult } from './invalidate.ts';
 import { buildManifest, readBootTime, type DeviceIdentity, type ManifestInput } from './manifest.ts';
@@ -272,7 +273,7 @@ class SavecoreRun {
     this.checkCancel();
 
     return this.save(opened, offset, hdrsz, {
-      presence, versions, panic: { ...panic, syslog }, ct, space,
+      presence, versions, panic: { ...panic, syslog }, ct, space, symbols: syms,
     });
   }
 
@@ -294,6 +295,7 @@ class SavecoreRun {
       panic: ManifestInput['panic'];
       ct: Awaited<ReturnType<typeof crashTime>>;
       space: SpaceCheck | null;
+      symbols: SymbolLookup;
     },
   ): Promise<SavecoreResult> {
     const o = this.opts;
@@ -325,6 +327,7 @@ class SavecoreRun {
         memorySource: opened.compressed ? opened.dump : opened.rawDump,
         deviceName: o.device,
         kernelSource: opened.kernel!,
+        ksyms: ksymsAddresses(facts.symbols),
         corePath, kernelPath, dumpbytes,
         compress: Boolean(o.compress),
         level: o.level ?? DEFAULT_LEVEL,
@@ -459,6 +462,17 @@ class SavecoreRun {
 }
 
 /** check_kmem's own words for a message buffer it gives up on (spec 7.4); other reasons are ours. */
+/** The ksyms_* addresses when the dump kernel has them all (savecore requires them; we fall back). */
+function ksymsAddresses(syms: SymbolLookup): KsymsAddresses | null {
+  const at: Partial<KsymsAddresses> = {};
+  for (const name of KSYMS_SYMBOLS) {
+    const va = syms.values.get(name);
+    if (va === undefined) return null;
+    at[name] = va;
+  }
+  return at as KsymsAddresses;
+}
+
 function msgbufComplaints(reasons: string[]): string[] {
   const words = ['msgbuf magic incorrect', "couldn't allocate space for msgbuf data"];
   return reasons.flatMap((r) => words.filter((w) => r.startsWith(w.split(' ').slice(0, 2).join(' '))));

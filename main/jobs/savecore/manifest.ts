@@ -95,7 +95,12 @@ export function buildManifest(m: ManifestInput): Record<string, unknown> {
     space: m.space,
     files: {
       core: m.save.core,
-      kernel: m.save.kernel && { ...m.save.kernel, from: m.kernelPath, method: 'copy of -N kernel file' },
+      kernel: m.save.kernel && {
+        ...m.save.kernel,
+        ...(m.save.kernel.source === 'ksyms'
+          ? { from: 'the dump (ksyms_hdr, ksyms_symtabs)', method: 'rebuilt from the dump kernel\'s ksyms, as savecore does' }
+          : { from: m.kernelPath, method: 'copy of -N kernel file' }),
+      },
       report: m.reportFile,
     },
     verification: {
@@ -104,9 +109,11 @@ export function buildManifest(m: ManifestInput): Record<string, unknown> {
     },
     missing: {
       symbols: m.missingSymbols,
-      ksymsReconstruction: m.missingSymbols.some((s) => s.startsWith('ksyms_'))
-        ? 'not possible: the dump kernel has no ksyms_* symbols; netbsd.N is the -N kernel file'
-        : 'not attempted: netbsd.N is the -N kernel file',
+      ksymsReconstruction: m.save.kernel?.source === 'ksyms'
+        ? 'done: netbsd.N is the symbol image rebuilt from the dump'
+        : m.missingSymbols.some((s) => s.startsWith('ksyms_'))
+          ? 'not possible: the dump kernel has no ksyms_* symbols; netbsd.N is the -N kernel file'
+          : `failed (${m.save.ksymsFallback ?? 'unknown reason'}); netbsd.N is the -N kernel file`,
     },
     report: m.report,
     invalidation: m.invalidation,

@@ -1,6 +1,7 @@
 // save_core (spec 7.6) with evidence handling: netbsd.N.core = kvm_dump_wrtheader's header + exactly
-// dumpbytes of memory from the first memory byte, and netbsd.N = the -N kernel, both written under
-// temporary names, hashed on the fly, read back and verified, and only then given their names.
+// dumpbytes of memory from the first memory byte, and netbsd.N = the kernel rebuilt from the dump's
+// ksyms (spec 7.7) or else the -N kernel, both written under temporary names, hashed on the fly,
+// read back and verified, and only then given their names.
 
 import { createHash } from 'node:crypto';
 import { unlink } from 'node:fs/promises';
@@ -14,6 +15,7 @@ import { ProgressMeter, type EventSink } from './events.ts';
 import type { LogLine } from './checks.ts';
 import { verifyCore, type VerifyResult } from './verify.ts';
 import { DurableFile, WriteError } from './writer.ts';
+import { writeKsymsKernel, type KsymsAddresses } from './ksyms.ts';
 import { errnoOf, strerror } from '../../../core/errno.ts';
 
 export interface SaveInput {
@@ -22,6 +24,8 @@ export interface SaveInput {
   memorySource: DumpSource;
   deviceName: string;
   kernelSource: DumpSource;
+  /** The dump kernel's ksyms_* addresses: savecore rebuilds netbsd.N from them first; null = copy -N. */
+  ksyms: KsymsAddresses | null;
   corePath: string;
   kernelPath: string;
   dumpbytes: number;
@@ -51,7 +55,13 @@ export interface SaveResult {
   /** 'read' / 'write': savecore's "core may be incomplete"; 'verify': the read-back differed. */
   failure: 'header' | 'read' | 'write' | 'verify' | null;
   core: SavedFile & { headerLength: number; headerSha256: string; memoryOffset: number; memoryLength: number; memorySha256: string } | null;
-  kernel: SavedFile & { sourceSha256: string } | null;
+  /**
+   * netbsd.N: `source` says where its bytes came from; sourceSha256/sourceLength describe them
+   * uncompressed (the -N file, or the image rebuilt from ksyms).
+   */
+  kernel: SavedFile & { source: KernelOrigin; sourceSha256: string; sourceLength: number } | null;
+  /** Why the ksyms rebuild was not used, when it was tried and fell back to -N. */
+  ksymsFallback: string | null;
   coreVerification: VerifyResult | null;
   kernelVerification: VerifyResult | null;
 }
@@ -64,6 +74,8 @@ interface OutputStream extends ByteWriter {
 }
 
 const WRITE_BEHIND = 4;
+
+export type KernelOrigin = 'ksyms' | 'kernel-file';
 
 function openOutput(file: DurableFile, input: SaveInput, pool: GzipPool | null): OutputStream {
   if (!pool) return { write: (c) => file.write(c), end: async () => undefined, concurrency: WRITE_BEHIND };
@@ -82,7 +94,7 @@ export function cIntOf(n: number): number {
 }
 
 export async function saveCore(input: SaveInput): Promise<SaveResult> {
-  const result: SaveResult = { ok: false, failure: null, core: null, kernel: null, coreVerification: null, kernelVerification: null };
+  const result: SaveResult = { ok: false, failure: null, core: null, kernel: null, ksymsFallback: null, coreVerification: null, kernelVerification: null };
   const files: DurableFile[] = [];
   const pool = input.compress ? new GzipPool(input.level, input.workers) : null;
   try {
@@ -103,10 +115,20 @@ export async function saveCore(input: SaveInput): Promise<SaveResult> {
     const coreSha = await core.finish();
 
     input.log({ priority: 'notice', message: `writing ${input.compress ? 'compressed ' : ''}kernel to ${input.kernelPath}` });
-    const kernel = await DurableFile.create(input.kernelPath, streamSha256());
+    // save_core's loop: the ksyms image first; on a failed read the file is removed and made anew
+    // from -N.
+    let kernel = await DurableFile.create(input.kernelPath, streamSha256());
     files.push(kernel);
-    const kernelSourceSha = await copyKernel(input, kernel, pool, result);
-    if (kernelSourceSha === null) return result;
+    let kernelContent = input.ksyms ? await rebuildKernel(input, input.ksyms, kernel, pool, result) : null;
+    if (kernelContent === 'failed') return result;
+    if (kernelContent === null && input.ksyms) {
+      files.pop();
+      await kernel.abort();
+      kernel = await DurableFile.create(input.kernelPath, streamSha256());
+      files.push(kernel);
+    }
+    kernelContent ??= await copyKernel(input, kernel, pool, result);
+    if (kernelContent === null) return result;
     const kernelSha = await kernel.finish();
 
     await input.beforeVerify?.(core.tempPath);
@@ -122,7 +144,7 @@ export async function saveCore(input: SaveInput): Promise<SaveResult> {
     meter.update(headerBytes.length + memoryLength, true);
     result.kernelVerification = await verifyOrExplain({
       path: kernel.tempPath, compressed: input.compress, headerLength: 0, headerSha256: sha256(new Uint8Array(0)),
-      memoryLength: input.kernelSource.size, memorySha256: kernelSourceSha, fileSha256: kernelSha, checkFileHash: input.compress,
+      memoryLength: kernelContent.length, memorySha256: kernelContent.sha256, fileSha256: kernelSha, checkFileHash: input.compress,
     }, input.signal);
     for (const [what, v] of [['core', result.coreVerification], ['kernel', result.kernelVerification]] as const) {
       if (!v.ok) {
@@ -146,7 +168,7 @@ export async function saveCore(input: SaveInput): Promise<SaveResult> {
     };
     result.kernel = {
       path: input.kernelPath, name: basename(input.kernelPath), size: kernel.bytesWritten, sha256: kernelSha, compressed: input.compress,
-      sourceSha256: kernelSourceSha,
+      source: kernelContent.origin, sourceSha256: kernelContent.sha256, sourceLength: kernelContent.length,
     };
     result.ok = true;
     return result;
@@ -237,8 +259,45 @@ async function copyCore(
   return { sha256: await hash.digest() };
 }
 
-/** The -N kernel in 1 MiB reads (savecore's fallback copy); returns the source's SHA-256. */
-async function copyKernel(input: SaveInput, file: DurableFile, pool: GzipPool | null, result: SaveResult): Promise<string | null> {
+interface KernelContent {
+  origin: KernelOrigin;
+  /** SHA-256 and length of the uncompressed kernel bytes written. */
+  sha256: string;
+  length: number;
+}
+
+/**
+ * save_ksyms into `file`: the content, null to fall back to -N (savecore's warning logged), or
+ * 'failed' when writing failed (fatal, with savecore's messages).
+ */
+async function rebuildKernel(
+  input: SaveInput, at: KsymsAddresses, file: DurableFile, pool: GzipPool | null, result: SaveResult,
+): Promise<KernelContent | null | 'failed'> {
+  const out = openOutput(file, input, pool);
+  const hash = createHash('sha256');
+  try {
+    const r = await writeKsymsKernel(input.kd, at, async (chunk) => {
+      hash.update(chunk);
+      await out.write(chunk);
+    }, input.signal);
+    await out.end(); // also on failure: nothing may still be writing when the file is removed
+    if (!r.ok) {
+      if (r.warning) input.log({ priority: 'warning', message: r.warning });
+      result.ksymsFallback = r.reason;
+      return null;
+    }
+    return { origin: 'ksyms', sha256: hash.digest('hex'), length: r.bytes };
+  } catch (e) {
+    if (!(e instanceof WriteError)) throw e;
+    input.log({ priority: 'err', message: e.message });
+    input.log({ priority: 'warning', message: 'WARNING: kernel may be incomplete' });
+    result.failure = 'write';
+    return 'failed';
+  }
+}
+
+/** The -N kernel in 1 MiB reads (savecore's fallback copy). */
+async function copyKernel(input: SaveInput, file: DurableFile, pool: GzipPool | null, result: SaveResult): Promise<KernelContent | null> {
   const out = openOutput(file, input, pool);
   const hash = createHash('sha256');
   const src = input.kernelSource;
@@ -262,7 +321,7 @@ async function copyKernel(input: SaveInput, file: DurableFile, pool: GzipPool | 
     throw e;
   }
   meter.update(done, true);
-  return hash.digest('hex');
+  return { origin: 'kernel-file', sha256: hash.digest('hex'), length: done };
 }
 
 function sha256(b: Uint8Array): string {
