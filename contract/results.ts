@@ -38,7 +38,7 @@ export interface DeviceEntry {
   /** Whether this process may read it; when not, accessHint says how to get access. */
   readable: boolean;
   accessHint: string | null;
-  /** Dump headers found at the start of the device (cheap probe, not a full scan). */
+  /** Dump headers in the device's first 64 KiB (cheap probe; dumps at the end of swap need a full scan). */
   headers: HeaderProbe[];
   /** The whole disk a partition belongs to. */
   parent: string | null;

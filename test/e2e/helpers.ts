@@ -6,13 +6,24 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { expect } from 'vitest';
+import { expect, test } from 'vitest';
 import { chromium, type Page } from 'playwright-core';
 import { createHandlers } from '../../main/app/handlers.ts';
 import { startServer } from '../../main/serve/server.ts';
 import { packageRoot, rendererDir } from '../../main/app/paths.ts';
+import type { DeviceEntry } from '../../contract/results.ts';
 
 export const CHROMIUM = process.env.KVMDUMP_CHROMIUM ?? '/usr/bin/chromium';
+/** Browser tests skip without Chromium on a developer machine; under CI its absence is a failure. */
+export const HAVE_CHROMIUM = existsSync(CHROMIUM);
+
+/** Register, in a browser test file, a failing test when CI runs without Chromium. */
+export function chromiumRequiredInCi(): void {
+  if (HAVE_CHROMIUM || !process.env.CI) return;
+  test(`Chromium is installed at ${CHROMIUM} (CI must run the browser tests)`, () => {
+    throw new Error(`no Chromium at ${CHROMIUM}: .ci/run installs it with apt-get; the browser tests did not run`);
+  });
+}
 export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'];
 
 function newestSource(dir: string): number {
@@ -74,11 +85,12 @@ export interface BrowserSession {
   close(): Promise<void>;
 }
 
-export async function startBrowserSession(opts: { allowWrite: boolean }): Promise<BrowserSession> {
+export async function startBrowserSession(opts: { allowWrite: boolean; devices?: () => DeviceEntry[] }): Promise<BrowserSession> {
   const staticDir = ensureRendererBuilt();
   const userData = mkdtempSync(join(tmpdir(), 'kvmdump-e2e-'));
   const handlers = createHandlers({
-    mode: 'serve', userDataDir: userData, allowWrite: opts.allowWrite, listDevices: async () => ({ platform: 'linux', devices: [], note: null }),
+    mode: 'serve', userDataDir: userData, allowWrite: opts.allowWrite,
+    listDevices: async () => ({ platform: 'linux', devices: opts.devices?.() ?? [], note: null }),
   });
   const server = await startServer({ handlers, staticDir });
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });

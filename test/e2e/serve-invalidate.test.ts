@@ -4,9 +4,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { writeDumpFiles, type DumpFiles } from '../app/helpers/dump-files.ts';
-import { CHROMIUM, openThroughUi, startBrowserSession, type BrowserSession } from './helpers.ts';
+import { chromiumRequiredInCi, HAVE_CHROMIUM, openThroughUi, startBrowserSession, type BrowserSession } from './helpers.ts';
 
-describe.skipIf(!existsSync(CHROMIUM))('export and invalidate, confirmed, in Chromium', () => {
+chromiumRequiredInCi();
+
+describe.skipIf(!HAVE_CHROMIUM)('export and invalidate, confirmed, in Chromium', () => {
   let files: DumpFiles;
   let session: BrowserSession;
   let page: Page;

@@ -2,12 +2,11 @@
 // fields, read dumpmag in the memory view (01 01 ca 8f), see an unmapped page as a fault, and
 // leave a screenshot in /tmp for a person to look at.
 
-import { existsSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { simulateLog } from '../fixtures/msgbuf-model.ts';
 import { writeDumpFiles, type DumpFiles } from '../app/helpers/dump-files.ts';
-import { bytesAt, CHROMIUM, openThroughUi, startBrowserSession, type BrowserSession } from './helpers.ts';
+import { bytesAt, chromiumRequiredInCi, HAVE_CHROMIUM, openThroughUi, startBrowserSession, type BrowserSession } from './helpers.ts';
 
 /** A dump that panicked in a page fault, with the message buffer the kernel would leave. */
 const PANIC_LOG = simulateLog({
@@ -17,7 +16,7 @@ const PANIC_LOG = simulateLog({
 /** The same length as the fixture's version line, so the other kernel's symbols keep their addresses. */
 const OTHER_VERSION = 'NetBSD 10.0 (GENERIC) #0: Mon Dec 16 13:08:11 UTC 2024\n\tmkrepro@mkrepro.NetBSD.org:/usr/src/sys/arch/amd64/compile/GENERIC\n';
 
-const haveChromium = existsSync(CHROMIUM);
+chromiumRequiredInCi();
 
 /**
  * Hold back the reply of a job-starting call, so the job's events (on the separate event stream)
@@ -33,7 +32,7 @@ async function delayReply(page: Page, op: string, ms = 700): Promise<() => Promi
   return () => page.unroute(pattern);
 }
 
-describe.skipIf(!haveChromium)('serve mode in Chromium', () => {
+describe.skipIf(!HAVE_CHROMIUM)('serve mode in Chromium', () => {
   let files: DumpFiles;
   let session: BrowserSession;
   let page: Page;

@@ -1,7 +1,8 @@
 // The cheap "is there a dump here?" check the device list shows: scan only the first 64 KiB of a
-// device for a CPU segment header (NetBSD puts dumplo near the start of the swap partition it was
-// given, or the user points us at a partition whose start is the dump). A full scan is the Scan
-// operation's job.
+// device for a CPU segment header. That finds dumps in images cut at dumplo and partitions made
+// for the dump; on a swap partition NetBSD's cpu_dumpconf puts the dump at the END
+// (dumplo = size - header - memory), which no bounded probe can locate without knowing the
+// memory size, so the list offers a whole-device Scan for those.
 
 import { scanForDumps } from '../../../core/scan.ts';
 import type { DumpSource } from '../../../core/source.ts';

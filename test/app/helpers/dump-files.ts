@@ -16,8 +16,8 @@ export interface DumpFiles {
   cleanup(): void;
 }
 
-export function writeDumpFiles(opts: { seed?: number; gzip?: boolean; triage?: TriageSpec; kernelFrom?: TriageSpec } = {}): DumpFiles {
-  const image = buildDumpImage({ flavour: 'amd64', seed: opts.seed ?? 1, triage: opts.triage });
+export function writeDumpFiles(opts: { seed?: number; gzip?: boolean; triage?: TriageSpec; kernelFrom?: TriageSpec; dumplo?: number } = {}): DumpFiles {
+  const image = buildDumpImage({ flavour: 'amd64', seed: opts.seed ?? 1, triage: opts.triage, dumplo: opts.dumplo });
   // A kernel file of another build (e.g. another version string) to provoke the mismatch warning.
   const kernel = opts.kernelFrom ? buildDumpImage({ flavour: 'amd64', seed: opts.seed ?? 1, triage: opts.kernelFrom }).kernel : image.kernel;
   const dir = mkdtempSync(join(tmpdir(), 'kvmdump-app-'));
