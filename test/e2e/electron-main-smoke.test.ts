@@ -75,3 +75,20 @@ test('the dump from the command line is open at start: dumpmag reads 01 01 ca 8f
   expect(report.ipc.appInfo.value.initialSessionId).toBeTruthy();
   expect(report.ipc.read).toMatchObject({ ok: true, value: { data: '0101ca8f' } });
 });
+
+test('the built preload, run as a sandboxed preload, exposes exactly the contract and works end to end', () => {
+  const p = report.preload;
+  expect([...p.exposed].sort()).toEqual([...OP_NAMES, 'onJobEvent'].sort());
+  expect(p.read).toMatchObject({ ok: true, value: { data: '0101ca8f' } });
+  expect(p.header).toMatchObject({ ok: true, value: { dumpOffsetAsked: files.dumpOffset, hasHeader: true, machine: 'amd64' } });
+  expect(p.badArgs).toMatchObject({ ok: false, error: { code: 'bad-request' } });
+});
+
+test('job events reach the renderer through webContents.send and the preload; jobStatus agrees', () => {
+  const p = report.preload;
+  expect(p.scanStarted).toMatchObject({ ok: true });
+  expect(p.scanEnd).toMatchObject({ kind: 'scan', state: 'done', scan: { candidates: [expect.objectContaining({ offset: files.dumpOffset, machine: 'amd64' })] } });
+  expect(p.jobStatus).toEqual({ ok: true, value: p.scanEnd });
+  expect(p.events).toBeGreaterThanOrEqual(1);
+  expect(p.listenersAfterUnsubscribe).toBe(0);
+});

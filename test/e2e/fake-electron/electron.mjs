@@ -2,8 +2,8 @@
 // its URL, it drives the app the way Electron would (the app:// protocol, IPC from trusted and
 // untrusted frames, navigation and window.open), writes what it saw to FAKE_ELECTRON_REPORT, and
 // exits. It lets a test check the built bundle without an Electron binary.
-import { writeFileSync } from 'node:fs';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 
 const seen = { schemes: [], sandbox: false, windows: [], ipc: {}, permissionGranted: null, csp: null, checks: {} };
@@ -40,6 +40,24 @@ export const ipcMain = {
   removeHandler(channel) { ipcHandlers.delete(channel); },
 };
 
+// The renderer side, for running the built preload script against the real IPC handlers: invoke
+// comes from our own frame, and webContents.send reaches the listeners the preload registered.
+const rendererListeners = new Map();
+const RENDERER_URL = 'app://kvmdump/index.html';
+const exposed = {};
+export const ipcRenderer = {
+  invoke: async (channel, args) => {
+    const fn = ipcHandlers.get(channel);
+    if (!fn) throw new Error(`No handler registered for '${channel}'`);
+    return fn({ senderFrame: { url: RENDERER_URL } }, args);
+  },
+  on(channel, fn) { (rendererListeners.get(channel) ?? rendererListeners.set(channel, new Set()).get(channel)).add(fn); },
+  removeListener(channel, fn) { rendererListeners.get(channel)?.delete(fn); },
+};
+export const contextBridge = {
+  exposeInMainWorld(name, value) { exposed[name] = value; },
+};
+
 export const dialog = {
   showOpenDialog: async () => ({ canceled: true, filePaths: [] }),
   showSaveDialog: async () => ({ canceled: true }),
@@ -52,7 +70,10 @@ function fakeWebContents() {
     windowOpen: null,
     on(ev, fn) { (listeners[ev] ??= []).push(fn); },
     setWindowOpenHandler(fn) { this.windowOpen = fn; },
-    send() {},
+    send(channel, payload) {
+      // structured clone, as IPC would: the renderer never shares objects with main
+      for (const fn of rendererListeners.get(channel) ?? []) fn({}, structuredClone(payload));
+    },
   };
 }
 
@@ -98,9 +119,52 @@ async function drive(win) {
     if (va) seen.ipc.read = await ipc('read', { sessionId: info.value.initialSessionId, va, length: 4 });
   }
   seen.ipc.badArgs = await ipc('read', { sessionId: 'x', va: 12, length: -1 });
+  seen.preload = await drivePreload(win, info);
   const wc = win.webContents;
   const nav = { prevented: false, preventDefault() { this.prevented = true; } };
   for (const fn of wc.listeners['will-navigate'] ?? []) fn(nav, 'https://evil.example/');
   seen.checks.navigationBlocked = nav.prevented;
   seen.checks.windowOpen = wc.windowOpen ? wc.windowOpen({ url: 'https://evil.example/' }) : null;
+}
+
+/**
+ * Load the built preload as a sandboxed preload runs (CommonJS, with 'electron' limited to the
+ * renderer modules) and use what it exposes the way the renderer does: calls, a job and its events.
+ */
+async function drivePreload(win, info) {
+  const out = {};
+  const path = win.options.webPreferences.preload;
+  const realRequire = createRequire(path);
+  const fake = { ipcRenderer, contextBridge };
+  const module = { exports: {} };
+  new Function('require', 'module', 'exports', readFileSync(path, 'utf8'))(
+    (id) => (id === 'electron' ? fake : realRequire(id)), module, module.exports,
+  );
+  const api = exposed.kvmdump;
+  out.exposed = Object.keys(api ?? {});
+  if (!api) return out;
+  const sessionId = info.ok ? info.value.initialSessionId : null;
+  const sym = await api.nlist({ sessionId, names: ['dumpmag'] });
+  out.read = sym.ok ? await api.read({ sessionId, va: sym.value.entries[0].value, length: 4 }) : sym;
+  out.header = await api.header({ sessionId });
+  out.badArgs = await api.kvatop({ sessionId, va: 'not an address' });
+  // A scan job: its events arrive through webContents.send → the preload's onJobEvent.
+  const events = [];
+  let stop = () => undefined;
+  const ended = new Promise((resolve) => {
+    stop = api.onJobEvent((e) => {
+      events.push(e);
+      if (e.state !== 'running') resolve(e);
+    });
+  });
+  const started = await api.startScan({ path: process.argv[process.argv.indexOf('--dump') + 1] });
+  out.scanStarted = started;
+  if (started.ok) {
+    out.scanEnd = await Promise.race([ended, new Promise((r) => setTimeout(() => r('timeout'), 20000))]);
+    out.jobStatus = await api.jobStatus({ jobId: started.value.jobId });
+  }
+  stop();
+  out.events = events.length;
+  out.listenersAfterUnsubscribe = [...(rendererListeners.values())].reduce((n, set) => n + set.size, 0);
+  return out;
 }
