@@ -7,7 +7,7 @@ import type { MachineName } from '../../core/machines/machine.ts';
 import {
   invalCommand, kvatopCommand, mkheaderCommand, nlistCommand, readCommand, scanCommand, wrtheaderCommand,
 } from './kvm-commands.ts';
-import { makeEmitter } from './output.ts';
+import { dropOutputWhenReaderCloses, makeEmitter } from './output.ts';
 import { parseAddress, parseByteCount, parseCInt, UsageError } from './numbers.ts';
 import { registerSavecore } from './savecore-command.ts';
 import { serveCommand } from '../serve/command.ts';
@@ -133,6 +133,7 @@ function dumpArgsToRequest(a: ReturnType<typeof dumpArgs>) {
 
 /** Run the CLI; resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
+  dropOutputWhenReaderCloses(process.stdout);
   let code = 0;
   const program = buildProgram((c) => (code = c));
   try {

@@ -25,3 +25,20 @@ export function makeEmitter(json: boolean): Emitter {
 function bigintReplacer(_key: string, value: unknown): unknown {
   return typeof value === 'bigint' ? '0x' + value.toString(16) : value;
 }
+
+const guarded = new WeakSet<NodeJS.WritableStream>();
+
+/**
+ * `kvmdump … | head -1`: when the reader closes the pipe, the next write fails with EPIPE, which
+ * Node reports as an unhandled 'error' event (a stack trace and exit 1). Treat it as a C program
+ * ignoring SIGPIPE would at its best: drop the rest of the output and let the command finish with
+ * its own exit code (savecore, say, still cleans up). Other stream errors stay fatal.
+ */
+export function dropOutputWhenReaderCloses(stream: NodeJS.WriteStream = process.stdout): void {
+  if (guarded.has(stream)) return;
+  guarded.add(stream);
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE' && e.code !== 'ERR_STREAM_DESTROYED') throw e;
+    stream.write = (() => true) as typeof stream.write;
+  });
+}
