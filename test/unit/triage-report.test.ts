@@ -8,7 +8,7 @@ import { buildTriageReport, formatReportText, versionMismatch, type TriageReport
 import { buildDumpImage } from '../fixtures/dump-image.ts';
 import { DEFAULT_TIME_SECOND } from '../fixtures/kernel-data.ts';
 import { LAYOUTS } from '../fixtures/kernel-layout.ts';
-import { longSizeOf, ringSizeOf, simulateLog } from '../fixtures/msgbuf-model.ts';
+import { LogRing, longSizeOf, ringSizeOf, simulateLog } from '../fixtures/msgbuf-model.ts';
 import { FLAVOURS, openFixture } from './triage-helpers.ts';
 
 const PANIC = { format: 'trap', before: ['fatal page fault in supervisor mode', 'trap type 6 code 0'] };
@@ -79,6 +79,115 @@ describe('buildTriageReport', () => {
       `message buffer: last 3 of ${lines.length} lines (32736-byte ring)`,
       '',
       ...lines.slice(-3),
+      '',
+    ].join('\n'));
+  });
+
+  it('i386: the text summary of a wrapped ring whose panic line straddles the ring end, in full', async () => {
+    // ILP32: msg_bufs = 8 * 4096 - 4 * 4 = 32752. 1023 filler lines of exactly 32 bytes fill
+    // [0, 32736); the 129-byte panic line starts 16 bytes before the end (panicstart 32736) and
+    // wraps to index 0 (panicend 129 - 16 = 113); 40 + 20 more bytes leave msg_bufx at 173.
+    const log = new LogRing(32752);
+    for (let i = 0; i < 1023; i++) log.write(`[  100.000000] filler line ${String(i).padStart(4, '0')}\n`);
+    expect(log.bufx).toBe(32736);
+    log.write('[  100.500000] panic: kernel diagnostic assertion "l->l_stat == LSONPROC" failed: file "../../../../kern/kern_synch.c", line 812\n');
+    expect(log.bufx).toBe(113);
+    log.write('[  100.500000] cpu0: Begin traceback...\n');
+    log.write('[  100.500000] dump '); // dumpsys() was still writing: no newline
+    expect(log.bufx).toBe(173);
+    const { kd } = await openFixture('i386', {
+      msgbuf: { contents: log.ring, bufx: log.bufx, bufr: log.bufr },
+      panicstr: 'kernel %sassertion "%s" failed: file "%s", line %d',
+      panicstart: 32736,
+      panicend: 113,
+      hostname: 'oldbox.example.net',
+      version: 'NetBSD 9.3 (GENERIC) #0: Thu Aug  4 15:30:37 UTC 2022\n\tmkrepro@mkrepro.NetBSD.org:/usr/src/sys/arch/i386/compile/GENERIC\n',
+      timeSecond: 1700000000n,
+      boottime: 1699990000n,
+    }, 3);
+    const r = await buildTriageReport(kd, { lines: 4, dumpName: '/dev/rwd0b' });
+    // The ring keeps the last 32752 of 32905 bytes written: reading starts at history[173], inside
+    // filler line 5 (173 = 5 * 32 + 13, i.e. at its "]"), so lines 5..1022 (1018, the first cut),
+    // the panic line, the traceback and the unterminated "dump " make 1021.
+    // RAM: 0x9f000 + 0xf00000 = 16379904 bytes = 15.62 MiB. Uptime 10000 s = 2h 46m 40s.
+    expect(formatReportText(r)).toBe([
+      'oldbox.example.net dumped core - see /dev/rwd0b',
+      '',
+      'crash time:  Tue Nov 14 22:13:20 2023 UTC (time_second 1700000000)',
+      'boot time:   Tue Nov 14 19:26:40 2023 UTC (1699990000)',
+      'uptime:      0d 2h 46m 40s',
+      'version:     NetBSD 9.3 (GENERIC) #0: Thu Aug  4 15:30:37 UTC 2022',
+      '             mkrepro@mkrepro.NetBSD.org:/usr/src/sys/arch/i386/compile/GENERIC',
+      'machine:     i386, 16379904 bytes (15.6 MiB) physical memory in 2 segments',
+      '',
+      'panic:       [  100.500000] panic: kernel diagnostic assertion "l->l_stat == LSONPROC" failed: file "../../../../kern/kern_synch.c", line 812  [from message buffer, panicstart..panicend]',
+      'savecore:    reboot after panic: [  100.500000] panic: kernel diagnostic assertion "l->l_stat == LSONPROC" failed: file "../../../../kern/kern_synch.c", line 812',
+      '',
+      '-'.repeat(72),
+      'message buffer: last 4 of 1021 lines (32752-byte ring, wrapped)',
+      '',
+      '[  100.000000] filler line 1022',
+      '[  100.500000] panic: kernel diagnostic assertion "l->l_stat == LSONPROC" failed: file "../../../../kern/kern_synch.c", line 812',
+      '[  100.500000] cpu0: Begin traceback...',
+      '[  100.500000] dump ',
+      '',
+    ].join('\n'));
+    // The oldest line is the cut one, as dmesg shows it.
+    const all = await buildTriageReport(kd, { lines: 1021 });
+    expect('value' in all.msgbuf && all.msgbuf.value.lastLines.slice(0, 2)).toEqual(['] filler line 0005', '[  100.000000] filler line 0006']);
+    expect('value' in all.msgbuf && all.msgbuf.value.textLength).toBe(32752);
+  });
+
+  it('aarch64: the text summary of a dump with no panic, in full', async () => {
+    // A dump taken without a panic (reboot -d): panicstr NULL, panicstart = panicend = 0, so
+    // savecore's message-buffer path and its panicstr fallback both give up; the report says why.
+    const logText = [
+      '[     1.0000000] NetBSD 10.1 (GENERIC64) #0',
+      '[     1.0000000] total memory = 18 MB',
+      '[     3.2500000] ld0 at sdmmc0: <0x03:0x5344:SU08G:0x80:0x1cda770b:0x0ec>',
+      '[ 90060.5000000] syncing disks... done',
+      '[ 90061.0000000] dumping to dev 179,1 (offset=8, size=4608):',
+      '[ 90061.0000000] dump succeeded',
+    ].map((l) => l + '\n').join('');
+    const contents = new TextEncoder().encode(logText);
+    const { kd } = await openFixture('aarch64', {
+      msgbuf: { contents, bufx: contents.length, bufr: 0 },
+      panicstr: null,
+      panicstart: 0,
+      panicend: 0,
+      hostname: 'rpi4.example.com',
+      version: 'NetBSD 10.1 (GENERIC64) #0: Mon Dec 16 13:08:11 UTC 2024\n\tmkrepro@mkrepro.NetBSD.org:/usr/src/sys/arch/evbarm/compile/GENERIC64\n',
+      timeSecond: 1767225600n, // 2026-01-01T00:00:00Z
+      boottime: 1767135539n, // 90061 s (1d 1h 1m 1s) earlier
+    }, 5);
+    const r = await buildTriageReport(kd, { lines: 4, dumpName: 'netbsd.3.core' });
+    expect(r.panic).toEqual({
+      message: null, source: null, savecoreSyslog: 'reboot',
+      reasons: ['panicstart 0, panicend 0: not both non-zero', 'panicstr is NULL: no panic'],
+    });
+    // RAM: 16 MiB at 1 GiB and 2 MiB at 32 GiB. The ring: 8 * 4096 - 4 * 8 = 32736 bytes, unwrapped.
+    expect(formatReportText(r)).toBe([
+      'rpi4.example.com dumped core - see netbsd.3.core',
+      '',
+      'crash time:  Thu Jan  1 00:00:00 2026 UTC (time_second 1767225600)',
+      'boot time:   Tue Dec 30 22:58:59 2025 UTC (1767135539)',
+      'uptime:      1d 1h 1m 1s',
+      'version:     NetBSD 10.1 (GENERIC64) #0: Mon Dec 16 13:08:11 UTC 2024',
+      '             mkrepro@mkrepro.NetBSD.org:/usr/src/sys/arch/evbarm/compile/GENERIC64',
+      'machine:     aarch64, 18 MiB physical memory in 2 segments',
+      '',
+      'panic:       none (panicstr is NULL or unreadable)',
+      'savecore:    reboot',
+      '  note:      panicstart 0, panicend 0: not both non-zero',
+      '  note:      panicstr is NULL: no panic',
+      '',
+      '-'.repeat(72),
+      'message buffer: last 4 of 6 lines (32736-byte ring)',
+      '',
+      '[     3.2500000] ld0 at sdmmc0: <0x03:0x5344:SU08G:0x80:0x1cda770b:0x0ec>',
+      '[ 90060.5000000] syncing disks... done',
+      '[ 90061.0000000] dumping to dev 179,1 (offset=8, size=4608):',
+      '[ 90061.0000000] dump succeeded',
       '',
     ].join('\n'));
   });
