@@ -17,7 +17,7 @@ import { takeBounds } from './bounds.ts';
 import {
   checkSpace, compareVersions, crashTime, dumpExists, lookupDumpSymbols, type LogLine, type SpaceCheck, type SymbolLookup,
 } from './checks.ts';
-import { KSYMS_SYMBOLS, type KsymsAddresses } from './ksyms.ts';
+import { KSYMS_SYMBOLS, type KsymsAddresses } from '../../../core/ksyms/rebuild.ts';
 import { ProgressMeter, type EventSink, type SavecoreEvent } from './events.ts';
 import { invalidateDump, type InvalidationResult } from './invalidate.ts';
 import { buildManifest, readBootTime, type DeviceIdentity, type ManifestInput } from './manifest.ts';
@@ -360,7 +360,7 @@ class SavecoreRun {
     await this.audit.append({ action: 'save', ...base, core: save.core, kernel: save.kernel });
 
     this.emit({ type: 'phase', phase: 'report' });
-    const { report, reportFile } = await this.writeReport(kd, reportPath);
+    const { report, reportFile } = await this.writeReport(kd, reportPath, offset);
 
     this.emit({ type: 'phase', phase: 'manifest' });
     const manifestInput: ManifestInput = {
@@ -426,9 +426,10 @@ class SavecoreRun {
     return text;
   }
 
-  private async writeReport(kd: Kvm, path: string): Promise<{ report: unknown; reportFile: ManifestInput['reportFile'] }> {
+  private async writeReport(kd: Kvm, path: string, dumpOffset: number): Promise<{ report: unknown; reportFile: ManifestInput['reportFile'] }> {
     try {
-      const report = await buildTriageReport(kd);
+      // The dump header's offset on the device is known here: the report records it.
+      const report = await buildTriageReport(kd, { dumpOffset });
       const text = formatReportText(report);
       await writeFileDurably(path, text);
       const bytes = Buffer.from(text, 'utf8');
