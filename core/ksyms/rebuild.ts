@@ -4,9 +4,10 @@
 // actually crashed, so it beats any -N file. Any read that fails sends savecore to its fallback
 // (copying -N); a write that fails is fatal, as in savecore.
 
-import { ByteView } from '../../../core/format/bytes.ts';
-import type { Kvm } from '../../../core/kvm.ts';
-import type { MachineModule } from '../../../core/machines/machine.ts';
+import { ByteView } from '../format/bytes.ts';
+import type { Kvm } from '../kvm.ts';
+import type { MachineModule } from '../machines/machine.ts';
+import type { CancelSignal } from '../source.ts';
 
 /** The dump-kernel symbols save_ksyms reads, without their leading underscore. */
 export const KSYMS_SYMBOLS = ['ksyms_hdr', 'ksyms_symsz', 'ksyms_strsz', 'ksyms_symtabs'] as const;
@@ -90,7 +91,7 @@ const READ_CHUNK = 1 << 20;
  * sh_offset/sh_size patched (C integer conversions kept: sizes are ints widened to Elf_Off/
  * Elf_Xword), then the symbol bytes of each table on ksyms_symtabs, then the string bytes of each.
  */
-export async function writeKsymsKernel(kd: Kvm, at: KsymsAddresses, write: KsymsWrite, signal?: AbortSignal): Promise<KsymsOutcome> {
+export async function writeKsymsKernel(kd: Kvm, at: KsymsAddresses, write: KsymsWrite, signal?: CancelSignal): Promise<KsymsOutcome> {
   const m = kd.machineModule;
   if (!m) return { ok: false, warning: null, reason: 'no valid dump header' };
   const L = ksymsLayout(m);

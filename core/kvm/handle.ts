@@ -319,8 +319,21 @@ export class Kvm {
     return res;
   }
 
+  /**
+   * A namelist found in the dump itself (its ksyms image), for when no kernel file was given: what
+   * /dev/ksyms is to libkvm on the crashed machine. Never replaces a kernel file.
+   */
+  useNamelist(src: DumpSource): void {
+    if (!this.opts.kernel) this.namelist = src;
+  }
+  private namelist: DumpSource | null = null;
+  /** The namelist nlist reads: the kernel file, or the one found in the dump. */
+  get namelistSource(): DumpSource | null {
+    return this.opts.kernel ?? this.namelist;
+  }
+
   private async nlistRaw(names: string[]): Promise<NlistResult> {
-    const kernel = this.opts.kernel;
+    const kernel = this.namelistSource;
     if (!kernel) {
       return { result: -1, entries: names.map((name) => ({ name, type: 0, value: 0n, found: false })), reason: 'no kernel file given' };
     }

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { ksymsLayout, patchHeader } from '../../main/jobs/savecore/ksyms.ts';
+import { ksymsLayout, patchHeader } from '../../core/ksyms/rebuild.ts';
 import { LAYOUTS } from '../fixtures/kernel-layout.ts';
 import { dumpsRemovedAfterEach, isInvalidated, messagesOf, run, sha256 } from './savecore-fixture.ts';
 

@@ -15,7 +15,7 @@ import { ProgressMeter, type EventSink } from './events.ts';
 import type { LogLine } from './checks.ts';
 import { verifyCore, type VerifyResult } from './verify.ts';
 import { DurableFile, WriteError } from './writer.ts';
-import { writeKsymsKernel, type KsymsAddresses } from './ksyms.ts';
+import { writeKsymsKernel, type KsymsAddresses } from '../../../core/ksyms/rebuild.ts';
 import { errnoOf, strerror } from '../../../core/errno.ts';
 
 export interface SaveInput {

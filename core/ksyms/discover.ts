@@ -1,0 +1,155 @@
+// Symbols without a kernel file. On the crashed machine savecore looks symbols up in the running
+// kernel (/dev/ksyms); a workstation has no such thing, but the dump holds the crashed kernel's own
+// ksyms state. Its kernel table (struct ksyms_symtab, sd_name "netbsd", the first on the
+// ksyms_symtabs list) is found by scanning physical memory, its symbols give the addresses of
+// ksyms_hdr and friends, and save_ksyms's image rebuilt from them (all tables, modules included)
+// serves as the kernel ELF for nlist — the same bytes savecore would write as netbsd.N.
+
+import { ByteView } from '../format/bytes.ts';
+import type { Kvm } from '../kvm.ts';
+import { preadFully, MemorySink, type CancelSignal } from '../source.ts';
+import { ksymsLayout, writeKsymsKernel, KSYMS_SYMBOLS, type KsymsAddresses, type KsymsLayout } from './rebuild.ts';
+
+export interface KernelSymtab {
+  /** Physical address of the struct ksyms_symtab found. */
+  pa: bigint;
+  symstart: bigint;
+  symsize: number;
+  strstart: bigint;
+  strsize: number;
+}
+
+export interface DiscoverOptions {
+  signal?: CancelSignal;
+  /** Physical bytes examined so far, of the total. */
+  onProgress?(done: number, total: number): void;
+}
+
+/** Tables bigger than this are noise, not a kernel's symbols. */
+const MAX_TABLE_BYTES = 256 << 20;
+const CHUNK = 1 << 20;
+const KERNEL_TABLE_NAME = 'netbsd';
+
+/**
+ * Scan the dump's memory, in order, for the kernel's struct ksyms_symtab: sizes that fit a symbol
+ * table, sd_usroffset 0 (the first table), and — checked through translation — sd_name reading
+ * "netbsd", a null first symbol and a string table starting with NUL. First match wins.
+ */
+export async function findKernelSymtab(kd: Kvm, opts: DiscoverOptions = {}): Promise<KernelSymtab | null> {
+  const m = kd.machineModule;
+  const state = kd.machine;
+  if (!m || !state) return null;
+  const L = ksymsLayout(m);
+  const total = state.segments.reduce((n, s) => n + Number(s.size), 0);
+  const src = kd.dumpSource;
+  const buf = new Uint8Array(CHUNK + L.symtabSize);
+  let fileOff = kd.dumpOff;
+  let done = 0;
+  for (const seg of state.segments) {
+    const size = Number(seg.size);
+    for (let at = 0; at < size; at += CHUNK) {
+      opts.signal?.throwIfAborted();
+      const want = Math.min(CHUNK + L.symtabSize, size - at);
+      const n = await preadFully(src, buf.subarray(0, want), fileOff + at);
+      const v = new ByteView(buf.subarray(0, n), L.littleEndian);
+      for (let s = 0; s + L.symtabSize <= n && s < CHUNK; s += L.pointerSize) {
+        const c = plausible(v, s, L);
+        if (c && (await confirmed(kd, c, L))) {
+          const { name: _name, ...table } = c;
+          return { pa: seg.start + BigInt(at + s), ...table };
+        }
+      }
+      done += Math.min(CHUNK, size - at);
+      opts.onProgress?.(done, total);
+    }
+    fileOff += size;
+  }
+  return null;
+}
+
+/** The cheap tests, on the bytes alone. */
+type Candidate = Omit<KernelSymtab, 'pa'> & { name: bigint };
+
+function plausible(v: ByteView, s: number, L: KsymsLayout): Candidate | null {
+  const symsize = v.i32(s + L.sdSymsize);
+  if (symsize <= L.elfSymSize || symsize % L.elfSymSize !== 0 || symsize > MAX_TABLE_BYTES) return null;
+  const strsize = v.i32(s + L.sdStrsize);
+  if (strsize <= 1 || strsize > MAX_TABLE_BYTES) return null;
+  if (v.i32(s + L.sdStrstart + L.pointerSize) !== 0) return null; // sd_usroffset: the kernel's table is first
+  const ptr = (o: number) => (L.pointerSize === 8 ? v.u64(s + o) : BigInt(v.u32(s + o)));
+  const name = ptr(2 * L.pointerSize);
+  const symstart = ptr(L.sdSymstart);
+  const strstart = ptr(L.sdStrstart);
+  if (name === 0n || symstart === 0n || strstart === 0n) return null;
+  if (ptr(4 * L.pointerSize) > ptr(5 * L.pointerSize)) return null; // sd_minsym <= sd_maxsym
+  return { name, symstart, symsize, strstart, strsize };
+}
+
+/** The tests that need translation: the name, the null symbol, the empty first string. */
+async function confirmed(kd: Kvm, c: Candidate, L: KsymsLayout): Promise<boolean> {
+  const name = new Uint8Array(KERNEL_TABLE_NAME.length + 1);
+  if ((await kd.read(c.name, name)) !== name.length) return false;
+  if (!bytesAt(name, 0, ascii(KERNEL_TABLE_NAME))) return false;
+  const nul = new Uint8Array(L.elfSymSize);
+  if ((await kd.read(c.symstart, nul)) !== nul.length || nul.some((b) => b !== 0)) return false;
+  const first = new Uint8Array(1);
+  if ((await kd.read(c.strstart, first)) !== 1 || first[0] !== 0) return false;
+  return true;
+}
+
+/** Look names up in one table's symbols and strings (read whole: a kernel's are a few MiB). */
+export async function lookupInTable(kd: Kvm, t: KernelSymtab, names: readonly string[]): Promise<Map<string, bigint> | null> {
+  const m = kd.machineModule;
+  if (!m) return null;
+  const L = ksymsLayout(m);
+  const syms = new Uint8Array(t.symsize);
+  const strs = new Uint8Array(t.strsize);
+  if ((await kd.read(t.symstart, syms)) !== syms.length || (await kd.read(t.strstart, strs)) !== strs.length) return null;
+  const wanted = new Map(names.map((n) => [n, ascii(n)]));
+  const found = new Map<string, bigint>();
+  const v = new ByteView(syms, L.littleEndian);
+  for (let o = L.elfSymSize; o + L.elfSymSize <= syms.length && found.size < wanted.size; o += L.elfSymSize) {
+    const nameOff = v.u32(o);
+    if (nameOff >= strs.length) continue;
+    for (const [n, bytes] of wanted) {
+      if (found.has(n) || !bytesAt(strs, nameOff, bytes)) continue;
+      found.set(n, L.elf64 ? v.u64(o + 8) : BigInt(v.u32(o + 4)));
+    }
+  }
+  return found;
+}
+
+function bytesAt(strs: Uint8Array, off: number, name: Uint8Array): boolean {
+  if (off + name.length >= strs.length || strs[off + name.length] !== 0) return false;
+  for (let i = 0; i < name.length; i++) if (strs[off + i] !== name[i]) return false;
+  return true;
+}
+
+export type DumpSymbols =
+  | { ok: true; image: Uint8Array; table: KernelSymtab; addresses: KsymsAddresses; tables: number }
+  | { ok: false; reason: string };
+
+/**
+ * The kernel image savecore would rebuild (spec 7.7), found without a kernel file: usable as the
+ * namelist for nlist. Needs a dump header (mkheader done) for translation.
+ */
+export async function symbolsFromDump(kd: Kvm, opts: DiscoverOptions = {}): Promise<DumpSymbols> {
+  if (!kd.machine) return { ok: false, reason: 'no valid dump header' };
+  const table = await findKernelSymtab(kd, opts);
+  if (!table) return { ok: false, reason: `no ksyms table named "${KERNEL_TABLE_NAME}" in the dump's memory` };
+  const found = await lookupInTable(kd, table, KSYMS_SYMBOLS);
+  const missing = KSYMS_SYMBOLS.filter((n) => !found?.has(n));
+  if (!found || missing.length) return { ok: false, reason: `the kernel's ksyms table lacks ${missing.join(', ') || 'readable symbols'}` };
+  const addresses = Object.fromEntries(found) as KsymsAddresses;
+  const sink = new MemorySink();
+  const r = await writeKsymsKernel(kd, addresses, async (c) => {
+    await sink.write(c);
+  }, opts.signal);
+  if (!r.ok) return { ok: false, reason: `the ksyms image could not be rebuilt: ${r.warning ?? r.reason}` };
+  return { ok: true, image: sink.bytes(), table, addresses, tables: r.tables };
+}
+
+/** Symbol names are ASCII in every kernel we read. */
+function ascii(s: string): Uint8Array {
+  return Uint8Array.from(s, (c) => c.charCodeAt(0) & 0xff);
+}
