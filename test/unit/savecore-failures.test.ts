@@ -154,11 +154,14 @@ describe('savecore job: checks that refuse', () => {
     expect(m.missing.ksymsReconstruction).toMatch(/no ksyms/);
   });
 
-  it('without -N: no namelist, refused (savecore without ksyms)', async () => {
+  it('without -N and no ksyms in the dump: no namelist, refused (savecore without ksyms)', async () => {
     const d = dump({ flavour: 'amd64', seed: 6 });
     const r = await run(d, { kernel: null });
     expect([r.status, r.exitCode]).toEqual(['refused', 1]);
-    expect(messagesOf(r).slice(0, 2)).toEqual(['(null): kvm_nlist: bad namelist', '(null): _dumpsize not in namelist']);
+    expect(messagesOf(r)).toEqual([
+      '(null): kvm_nlist: bad namelist', '(null): _dumpsize not in namelist',
+      'no kernel file given (-N), and no ksyms symbol table found in the dump (no ksyms table named "netbsd" in the dump\'s memory): give -N <kernel>',
+    ]);
     expect(intact(d)).toBe(true);
   });
 

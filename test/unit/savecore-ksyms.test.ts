@@ -2,14 +2,14 @@
 // rebuilt from the dump's ksyms_hdr and ksyms_symtabs, not the -N file; every way that rebuild can
 // fail falls back to copying -N, as savecore does, and the run still archives and verifies.
 
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { ksymsLayout, patchHeader } from '../../core/ksyms/rebuild.ts';
 import { LAYOUTS } from '../fixtures/kernel-layout.ts';
-import { dumpsRemovedAfterEach, isInvalidated, messagesOf, run, sha256 } from './savecore-fixture.ts';
+import { dumpsRemovedAfterEach, isInvalidated, messagesOf, NOW, run, sha256 } from './savecore-fixture.ts';
 
 const dump = dumpsRemovedAfterEach();
 const BIN = join(import.meta.dirname, '../../bin/kvmdump.mjs');
@@ -126,5 +126,46 @@ describe('the header patch keeps C\'s integer conversions', () => {
       const L = ksymsLayout({ elfClass: l.elfClass, littleEndian: true, longSize: l.longSize });
       expect(L.hdrSize).toBe(l.elfClass === 64 ? 656 : 452);
     }
+  });
+});
+
+describe('without -N: the crashed kernel\'s own ksyms, found in the dump, stand in for /dev/ksyms', () => {
+  for (const flavour of ['amd64', 'i386', 'aarch64'] as const) {
+    it(`${flavour}: saves, rebuilds netbsd.N, verifies, invalidates; a second run finds no dump`, async () => {
+      const d = dump({ flavour, seed: 35, triage: { ksyms: { modules: 1 }, panicstr: 'uvm_fault(0xffff, 0, 1) -> e' } });
+      const r = await run(d, { kernel: undefined });
+      expect(messagesOf(r)).toContain('no kernel file given: using the crashed kernel\'s own symbols (ksyms, 2 tables) found in the dump');
+      expect(messagesOf(r)).toContain('reboot after panic: uvm_fault(0xffff, 0, 1) -> e');
+      expect(messagesOf(r).filter((m) => /version mismatch/.test(m))).toEqual([]);
+      expect([r.status, r.exitCode]).toEqual(['saved', 0]);
+      expect(sha256(new Uint8Array(readFileSync(join(d.crashDir, 'netbsd.0'))))).toBe(sha256(d.img.facts.kernelData.ksyms!.image));
+      expect(isInvalidated(d)).toBe(true);
+      const m = JSON.parse(readFileSync(join(d.crashDir, 'netbsd.0.manifest.json'), 'utf8'));
+      expect(m.kernel).toMatchObject({ path: null, symbolsFrom: 'the dump\'s own ksyms (no -N given)', version: d.img.facts.kernelData.strings.version });
+      expect(m.dump.referenceDumpmag).toBe('0x8fca0101');
+      expect(m.files.kernel.source).toBe('ksyms');
+
+      const again = await run(d, { kernel: undefined });
+      expect(again.exitCode).toBe(1);
+      expect(messagesOf(again)).toContain('no core dump');
+    });
+  }
+
+  it('no ksyms in the dump: refused before anything is written, saying why and what to do', async () => {
+    const d = dump({ flavour: 'amd64', seed: 36 });
+    const r = await run(d, { kernel: undefined });
+    expect([r.status, r.exitCode]).toEqual(['refused', 1]);
+    expect(messagesOf(r)).toContain('no kernel file given (-N), and no ksyms symbol table found in the dump (no ksyms table named "netbsd" in the dump\'s memory): give -N <kernel>');
+    expect(existsSync(join(d.crashDir, 'bounds'))).toBe(false);
+    expect(isInvalidated(d)).toBe(false);
+  });
+
+  it('the CLI runs without -N on a dump with ksyms', () => {
+    const d = dump({ flavour: 'i386', seed: 37, triage: { ksyms: {} } });
+    const p = spawnSync(process.execPath, [BIN, 'savecore', '--dump-offset', String(d.img.facts.dumpOff), '--now', String(NOW), '--json', d.crashDir, d.device], { encoding: 'utf8' });
+    expect(p.stderr).toContain('found in the dump');
+    expect(p.status).toBe(0);
+    expect(JSON.parse(p.stdout)).toMatchObject({ status: 'saved', exitCode: 0 });
+    expect(existsSync(join(d.crashDir, 'netbsd.0'))).toBe(true);
   });
 });

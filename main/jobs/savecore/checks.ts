@@ -76,18 +76,24 @@ export interface DumpPresence {
   log: LogLine[];
 }
 
-/** dump_exists (spec 7.3 step 4): the dump's dumpmag against the kernel file's, and dumpsize. */
+/** The value every NetBSD port initialises dumpmag with ("magic number for savecore"). */
+export const NETBSD_DUMPMAG = 0x8fca0101;
+
+/**
+ * dump_exists (spec 7.3 step 4): the dump's dumpmag against the kernel file's (NetBSD's constant
+ * when there is no kernel file: the symbols then came from the dump itself), and dumpsize.
+ */
 export async function dumpExists(
-  kd: Kvm, kernel: DumpSource, syms: SymbolLookup, pageSize: number, verbose: boolean,
+  kd: Kvm, kernel: DumpSource | null, syms: SymbolLookup, pageSize: number, verbose: boolean,
 ): Promise<DumpPresence> {
   const log: LogLine[] = [];
   const magVa = syms.values.get('dumpmag')!;
-  const refBytes = await readElfVirtual(kernel, magVa, 4);
-  if (!refBytes) {
+  const refBytes = kernel ? await readElfVirtual(kernel, magVa, 4) : null;
+  if (kernel && !refBytes) {
     log.push({ priority: 'err', message: `kvm_read: ${kernel.name}: dumpmag (0x${magVa.toString(16)}) is not in the kernel file's loaded data` });
     return { present: false, dumpmag: null, referenceDumpmag: null, dumpsizePages: null, dumpbytes: 0, fatal: true, log };
   }
-  const reference = Number(wordOf(kd, refBytes, 4, false));
+  const reference = refBytes ? Number(wordOf(kd, refBytes, 4, false)) : NETBSD_DUMPMAG;
   const result: DumpPresence = { present: false, dumpmag: null, referenceDumpmag: reference, dumpsizePages: null, dumpbytes: 0, fatal: false, log };
   const mag = await kread(kd, magVa, 4);
   if (typeof mag === 'string') {
@@ -134,13 +140,16 @@ export interface VersionCheck {
   log: LogLine[];
 }
 
-/** check_kmem's version comparison (spec 7.4); read errors are ignored, as savecore does. */
-export async function compareVersions(kd: Kvm, kernel: DumpSource, syms: SymbolLookup, kernelName: string): Promise<VersionCheck> {
+/**
+ * check_kmem's version comparison (spec 7.4); read errors are ignored, as savecore does. Without a
+ * kernel file there is nothing to compare with: the dump's own version stands for both.
+ */
+export async function compareVersions(kd: Kvm, kernel: DumpSource | null, syms: SymbolLookup, kernelName: string): Promise<VersionCheck> {
   const va = syms.values.get('version')!;
-  const running = await kernelVersion(kernel, va);
   const buf = new Uint8Array(1024);
   const n = await kd.read(va, buf);
   const dump = versionText(n > 0 ? buf.subarray(0, n) : new Uint8Array(0));
+  const running = kernel ? await kernelVersion(kernel, va) : dump;
   const mismatch = running !== dump;
   const log: LogLine[] = mismatch
     ? [{ priority: 'warning', message: `warning: ${kernelName} version mismatch:\n\t${running}\nand\t${dump}\n` }]

@@ -6,7 +6,7 @@ import type { ScanCandidate } from '../../../core/scan.ts';
 /** syslog priorities savecore uses. */
 export type LogPriority = 'alert' | 'err' | 'warning' | 'notice' | 'info';
 
-export type SavecorePhase = 'scan' | 'check' | 'core' | 'kernel' | 'verify' | 'report' | 'manifest' | 'invalidate' | 'done';
+export type SavecorePhase = 'scan' | 'check' | 'symbols' | 'core' | 'kernel' | 'verify' | 'report' | 'manifest' | 'invalidate' | 'done';
 
 export type SavecoreEvent =
   | { type: 'log'; priority: LogPriority; message: string }
@@ -16,7 +16,7 @@ export type SavecoreEvent =
   | { type: 'candidates'; candidates: ScanCandidate[] }
   | {
       type: 'progress';
-      phase: 'scan' | 'core' | 'kernel' | 'verify';
+      phase: 'scan' | 'symbols' | 'core' | 'kernel' | 'verify';
       done: number;
       total: number;
       bytesPerSecond: number;
@@ -32,7 +32,7 @@ export class ProgressMeter {
   private lastEmit = 0;
   constructor(
     private readonly emit: EventSink,
-    private readonly phase: 'scan' | 'core' | 'kernel' | 'verify',
+    private readonly phase: 'scan' | 'symbols' | 'core' | 'kernel' | 'verify',
     private readonly total: number,
     private readonly intervalMs = 200,
   ) {}

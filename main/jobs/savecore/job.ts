@@ -18,6 +18,8 @@ import {
   checkSpace, compareVersions, crashTime, dumpExists, lookupDumpSymbols, type LogLine, type SpaceCheck, type SymbolLookup,
 } from './checks.ts';
 import { KSYMS_SYMBOLS, type KsymsAddresses } from '../../../core/ksyms/rebuild.ts';
+import { symbolsFromDump } from '../../../core/ksyms/discover.ts';
+import { MemorySource } from '../../../core/source.ts';
 import { ProgressMeter, type EventSink, type SavecoreEvent } from './events.ts';
 import { invalidateDump, type InvalidationResult } from './invalidate.ts';
 import { buildManifest, readBootTime, type DeviceIdentity, type ManifestInput } from './manifest.ts';
@@ -126,6 +128,24 @@ class SavecoreRun {
     return this.finish(status, 1);
   }
 
+  /** The ksyms image found in the dump when no kernel file was given (the namelist), or why not. */
+  private namelist: Uint8Array | null = null;
+  private namelistProblem = 'no dump header';
+
+  private async namelistFromDump(kd: Kvm): Promise<void> {
+    this.emit({ type: 'phase', phase: 'symbols' });
+    const total = kd.machine?.segments.reduce((n, seg) => n + Number(seg.size), 0) ?? 0;
+    const meter = new ProgressMeter(this.emit, 'symbols', total);
+    const r = await symbolsFromDump(kd, { signal: this.ctl.signal, onProgress: (d) => meter.update(d) });
+    if (!r.ok) {
+      this.namelistProblem = r.reason;
+      return;
+    }
+    this.namelist = r.image;
+    kd.useNamelist(new MemorySource(r.image));
+    this.log('notice', `no kernel file given: using the crashed kernel's own symbols (ksyms, ${r.tables} table${r.tables === 1 ? '' : 's'}) found in the dump`);
+  }
+
   private checkCancel(): void {
     if (this.ctl.signal?.aborted) throw new Cancelled();
   }
@@ -224,15 +244,26 @@ class SavecoreRun {
     const { kd } = opened;
     this.emit({ type: 'phase', phase: 'check' });
 
-    const syms = await lookupDumpSymbols(kd, this.kernelName);
-    this.result.missingSymbols = [...(syms.missingRequired ? [syms.missingRequired.slice(1)] : []), ...syms.missingOptional];
-    this.logAll(syms.log);
-    if (syms.missingRequired || !opened.kernel) {
-      if (!opened.kernel) this.log('err', 'no kernel file given (-N) and no running NetBSD kernel to take symbols from: give -N <kernel>');
-      return this.refuse('refused', `${syms.missingRequired ?? 'namelist'} not in namelist`, { missing: this.result.missingSymbols });
+    // Without -N, savecore would use the running kernel's /dev/ksyms; here the crashed kernel's own
+    // ksyms, found in the dump, play that part. That needs translation, so mkheader comes first.
+    let hdrsz: number | null = null;
+    if (!opened.kernel) {
+      hdrsz = await kd.mkheader(offset);
+      if (hdrsz > 0) await this.namelistFromDump(kd);
+    }
+    let syms: SymbolLookup | null = null;
+    if (hdrsz === null || hdrsz > 0) {
+      syms = await lookupDumpSymbols(kd, this.kernelName);
+      this.result.missingSymbols = [...(syms.missingRequired ? [syms.missingRequired.slice(1)] : []), ...syms.missingOptional];
+      this.logAll(syms.log);
+      if (!kd.namelistSource) {
+        this.log('err', `no kernel file given (-N), and no ksyms symbol table found in the dump (${this.namelistProblem}): give -N <kernel>`);
+        return this.refuse('refused', `${syms.missingRequired ?? 'namelist'} not in namelist`, { missing: this.result.missingSymbols });
+      }
+      if (syms.missingRequired) return this.refuse('refused', `${syms.missingRequired} not in namelist`, { missing: this.result.missingSymbols });
     }
 
-    const hdrsz = await kd.mkheader(offset);
+    hdrsz ??= await kd.mkheader(offset);
     if (hdrsz === 0) {
       this.log('warning', 'no core dump');
       return this.refuse('no-dump', kd.geterr());
@@ -241,6 +272,8 @@ class SavecoreRun {
       this.log('err', `${this.kernelName}: kvm_dump_mkheader: ${kd.geterr()}`);
       return this.refuse('failed', kd.geterr());
     }
+
+    if (syms === null) throw new Error('internal: dump symbols were not looked up');
 
     if (o.clear && !o.testOnly) return this.clearOnly(offset);
 
@@ -280,7 +313,7 @@ class SavecoreRun {
   /** -c: invalidate without saving; savecore exits 0 whatever kvm_dump_inval says (spec 7.3 step 3). */
   private async clearOnly(offset: number): Promise<SavecoreResult> {
     this.emit({ type: 'phase', phase: 'invalidate' });
-    const inv = await invalidateDump(this.opts.device, this.opts.kernel ?? null, offset);
+    const inv = await invalidateDump(this.opts.device, this.opts.kernel ?? null, offset, this.namelist);
     this.result.invalidation = inv;
     if (inv.status !== 'invalidated') this.log('err', `${this.opts.device}: kvm_dump_inval: ${inv.error}`);
     await this.audit.append({ action: 'invalidate', device: this.opts.device, dumpOffset: offset, reason: '-c', ...inv });
@@ -326,7 +359,7 @@ class SavecoreRun {
         kd,
         memorySource: opened.compressed ? opened.dump : opened.rawDump,
         deviceName: o.device,
-        kernelSource: opened.kernel!,
+        kernelSource: opened.kernel,
         ksyms: ksymsAddresses(facts.symbols),
         corePath, kernelPath, dumpbytes,
         compress: Boolean(o.compress),
@@ -370,7 +403,7 @@ class SavecoreRun {
       kd, dumpOffset: offset, dumpOffsetSource: o.dumpOffset === undefined ? 'scan' : 'option', candidates: this.result.candidates,
       headerSize: hdrsz, dumpsizePages: facts.presence.dumpsizePages ?? 0, pageSize: this.pageSize, dumpbytes,
       dumpmag: facts.presence.dumpmag, referenceDumpmag: facts.presence.referenceDumpmag,
-      kernelPath: o.kernel!, kernelVersion: facts.versions.running, dumpVersion: facts.versions.dump, versionMismatch: facts.versions.mismatch,
+      kernelPath: o.kernel ?? null, kernelVersion: facts.versions.running, dumpVersion: facts.versions.dump, versionMismatch: facts.versions.mismatch,
       panic: facts.panic,
       crashTime: { epoch: facts.ct.time, source: facts.ct.source, ok: facts.ct.ok },
       bootTime: await readBootTime(kd), now: this.now,
@@ -389,7 +422,7 @@ class SavecoreRun {
       const changed = await this.deviceChanged(opened, save.core!.memoryLength, save.core!.memorySha256);
       const inv = changed
         ? { status: 'failed' as const, offset: null, length: null, error: changed }
-        : await invalidateDump(o.device, o.kernel ?? null, offset);
+        : await invalidateDump(o.device, o.kernel ?? null, offset, this.namelist);
       this.result.invalidation = inv;
       if (inv.status !== 'invalidated' && !changed) this.log('err', `${o.device}: kvm_dump_inval: ${inv.error}`);
       await this.audit.append({ action: 'invalidate', ...base, ...inv, memorySha256: save.core!.memorySha256 });

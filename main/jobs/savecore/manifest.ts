@@ -35,7 +35,8 @@ export interface ManifestInput {
   dumpbytes: number;
   dumpmag: number | null;
   referenceDumpmag: number | null;
-  kernelPath: string;
+  /** The -N kernel file, or null when the symbols came from the dump's own ksyms. */
+  kernelPath: string | null;
   kernelVersion: string;
   dumpVersion: string;
   versionMismatch: boolean;
@@ -85,7 +86,7 @@ export function buildManifest(m: ManifestInput): Record<string, unknown> {
           segments: machine.segments.map((s) => ({ start: `0x${s.start.toString(16)}`, size: `0x${s.size.toString(16)}` })),
         }
       : null,
-    kernel: { path: m.kernelPath, version: m.kernelVersion },
+    kernel: { path: m.kernelPath, version: m.kernelVersion, symbolsFrom: m.kernelPath ? 'kernel file (-N)' : 'the dump\'s own ksyms (no -N given)' },
     dumpKernelVersion: m.dumpVersion,
     versionMismatch: m.versionMismatch,
     panic: m.panic,

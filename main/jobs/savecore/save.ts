@@ -23,7 +23,8 @@ export interface SaveInput {
   /** Where the memory bytes are read from (the device itself, not the kvm cache). */
   memorySource: DumpSource;
   deviceName: string;
-  kernelSource: DumpSource;
+  /** The -N kernel file; null when none was given (then only the ksyms rebuild can make netbsd.N). */
+  kernelSource: DumpSource | null;
   /** The dump kernel's ksyms_* addresses: savecore rebuilds netbsd.N from them first; null = copy -N. */
   ksyms: KsymsAddresses | null;
   corePath: string;
@@ -53,7 +54,7 @@ export interface SavedFile {
 export interface SaveResult {
   ok: boolean;
   /** 'read' / 'write': savecore's "core may be incomplete"; 'verify': the read-back differed. */
-  failure: 'header' | 'read' | 'write' | 'verify' | null;
+  failure: 'header' | 'read' | 'write' | 'verify' | 'no-kernel' | null;
   core: SavedFile & { headerLength: number; headerSha256: string; memoryOffset: number; memoryLength: number; memorySha256: string } | null;
   /**
    * netbsd.N: `source` says where its bytes came from; sourceSha256/sourceLength describe them
@@ -127,7 +128,14 @@ export async function saveCore(input: SaveInput): Promise<SaveResult> {
       kernel = await DurableFile.create(input.kernelPath, streamSha256());
       files.push(kernel);
     }
-    kernelContent ??= await copyKernel(input, kernel, pool, result);
+    if (kernelContent === null && !input.kernelSource) {
+      // savecore's save_kernel opens the -N path, NULL here: "(null): Bad address", exit 1.
+      input.log({ priority: 'err', message: `(null): ${strerror('EFAULT')}` });
+      input.log({ priority: 'err', message: `no kernel file (-N) to copy, and netbsd.N could not be rebuilt from the dump's ksyms (${result.ksymsFallback ?? 'no ksyms symbols'})` });
+      result.failure = 'no-kernel';
+      return result;
+    }
+    kernelContent ??= await copyKernel(input, input.kernelSource!, kernel, pool, result);
     if (kernelContent === null) return result;
     const kernelSha = await kernel.finish();
 
@@ -297,10 +305,9 @@ async function rebuildKernel(
 }
 
 /** The -N kernel in 1 MiB reads (savecore's fallback copy). */
-async function copyKernel(input: SaveInput, file: DurableFile, pool: GzipPool | null, result: SaveResult): Promise<KernelContent | null> {
+async function copyKernel(input: SaveInput, src: DumpSource, file: DurableFile, pool: GzipPool | null, result: SaveResult): Promise<KernelContent | null> {
   const out = openOutput(file, input, pool);
   const hash = createHash('sha256');
-  const src = input.kernelSource;
   const meter = new ProgressMeter(input.emit, 'kernel', src.size);
   let done = 0;
   try {
