@@ -71,6 +71,8 @@ export interface SegmentInfo {
 export interface HeaderInfo {
   sessionId: string;
   kernelPath: string | null;
+  /** Where symbols come from: the kernel file, the dump's own ksyms (no kernel file given), or none. */
+  namelist: { source: 'kernel-file' | 'dump-ksyms' | 'none'; note: string | null };
   dumpPath: string;
   dumpSize: number;
   compressed: boolean;

@@ -21,6 +21,8 @@ export interface KernelSymtab {
 
 export interface DiscoverOptions {
   signal?: CancelSignal;
+  /** Stop after this many bytes of physical memory (an interactive open bounds its wait). */
+  limitBytes?: number;
   /** Physical bytes examined so far, of the total. */
   onProgress?(done: number, total: number): void;
 }
@@ -45,9 +47,10 @@ export async function findKernelSymtab(kd: Kvm, opts: DiscoverOptions = {}): Pro
   const buf = new Uint8Array(CHUNK + L.symtabSize);
   let fileOff = kd.dumpOff;
   let done = 0;
+  const limit = opts.limitBytes ?? Infinity;
   for (const seg of state.segments) {
     const size = Number(seg.size);
-    for (let at = 0; at < size; at += CHUNK) {
+    for (let at = 0; at < size && done < limit; at += CHUNK) {
       opts.signal?.throwIfAborted();
       const want = Math.min(CHUNK + L.symtabSize, size - at);
       const n = await preadFully(src, buf.subarray(0, want), fileOff + at);
@@ -136,7 +139,10 @@ export type DumpSymbols =
 export async function symbolsFromDump(kd: Kvm, opts: DiscoverOptions = {}): Promise<DumpSymbols> {
   if (!kd.machine) return { ok: false, reason: 'no valid dump header' };
   const table = await findKernelSymtab(kd, opts);
-  if (!table) return { ok: false, reason: `no ksyms table named "${KERNEL_TABLE_NAME}" in the dump's memory` };
+  if (!table) {
+    const where = opts.limitBytes === undefined ? 'the dump\'s memory' : `the first ${Math.round(opts.limitBytes / 2 ** 20)} MiB of the dump's memory`;
+    return { ok: false, reason: `no ksyms table named "${KERNEL_TABLE_NAME}" in ${where}` };
+  }
   const found = await lookupInTable(kd, table, KSYMS_SYMBOLS);
   const missing = KSYMS_SYMBOLS.filter((n) => !found?.has(n));
   if (!found || missing.length) return { ok: false, reason: `the kernel's ksyms table lacks ${missing.join(', ') || 'readable symbols'}` };

@@ -28,6 +28,7 @@ export function headerInfo(s: Session): HeaderInfo {
   return {
     sessionId: s.id,
     kernelPath: s.params.kernelPath,
+    namelist: s.opened.namelist,
     dumpPath: s.params.dumpPath,
     dumpSize: dump.size,
     compressed,

@@ -117,11 +117,12 @@ export function buildProgram(setExit: (code: number) => void): Command {
 
   registerSavecore(program, setExit);
 
-  withDumpOptions(program.command('report').description('crash triage: what crashed, when and why (crashinfo-style summary)'))
+  // Triage works without --kernel when the dump holds the kernel's ksyms (found by a memory search).
+  withDumpOptions(program.command('report').description('crash triage: what crashed, when and why (crashinfo-style summary)'), false)
     .option('--lines <n>', 'message buffer lines to show', '20')
     .action(run((o, out) => reportCommand({ ...dumpArgs(o), lines: parseByteCount(o.lines as string, '--lines') }, out)));
 
-  withDumpOptions(program.command('dmesg').description('the kernel message buffer as dmesg -M reads it'))
+  withDumpOptions(program.command('dmesg').description('the kernel message buffer as dmesg -M reads it'), false)
     .action(run((o, out) => dmesgCommand(dumpArgs(o), out)));
 
   return program;

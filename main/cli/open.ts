@@ -14,6 +14,8 @@ export interface DumpArgs {
   dump: string;
   dumpOffset?: number;
   machine?: MachineName;
+  /** Without --kernel, take symbols from the dump's own ksyms (triage commands; not the libkvm ones). */
+  symbolsFromDump?: boolean;
 }
 
 /** Open kernel + dump and run mkheader unless the dump is a core file, then run the command. */
@@ -24,6 +26,7 @@ export async function withDump<T extends object>(
   try {
     opened = await openDump({
       kernelPath: args.kernel, dumpPath: args.dump, dumpOffset: args.dumpOffset, machine: args.machine, writable,
+      ...(args.symbolsFromDump ? { symbolsFromDump: {} } : {}),
       onIndexProgress: indexProgressOnTerminal(args.dump),
     });
   } catch (e) {

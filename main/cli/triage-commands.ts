@@ -18,7 +18,7 @@ type Exit = number;
 
 /** Open kernel and dump (mkheader at --dump-offset unless it is a core file); report failures. */
 function withTriageDump(args: TriageArgs, out: Emitter, body: (o: OpenedDump) => Promise<Exit>): Promise<Exit> {
-  return withDump(args, out, {}, (opened) => (opened.kd.hasHeader ? body(opened) : Promise.resolve(noHeader(args, opened, out))));
+  return withDump({ ...args, symbolsFromDump: true }, out, {}, (opened) => (opened.kd.hasHeader ? body(opened) : Promise.resolve(noHeader(args, opened, out))));
 }
 
 function noHeader(args: TriageArgs, opened: OpenedDump, out: Emitter): Exit {

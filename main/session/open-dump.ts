@@ -5,7 +5,8 @@
 import { strerror, errnoOf } from '../../core/errno.ts';
 import { Kvm } from '../../core/kvm.ts';
 import type { MachineName } from '../../core/machines/machine.ts';
-import type { DumpSource } from '../../core/source.ts';
+import { symbolsFromDump } from '../../core/ksyms/discover.ts';
+import { MemorySource, type DumpSource } from '../../core/source.ts';
 import { CachedSource } from '../../core/sources/cached.ts';
 import { isGzip } from '../../core/sources/gzip-format.ts';
 import { GzipSource } from '../../core/sources/gzip-source.ts';
@@ -22,7 +23,19 @@ export interface OpenDumpOptions {
   writable?: boolean;
   onIndexProgress?: (done: number, total: number) => void;
   signal?: AbortSignal;
+  /**
+   * Without a kernel file, look for the crashed kernel's ksyms table in the dump and use it as the
+   * namelist (searching at most limitBytes of physical memory). Off for the libkvm commands, whose
+   * kvm_nlist has no such fallback.
+   */
+  symbolsFromDump?: { limitBytes?: number };
 }
+
+/** Where nlist's symbols come from. */
+export type NamelistOrigin =
+  | { source: 'kernel-file'; note: null }
+  | { source: 'dump-ksyms'; note: string }
+  | { source: 'none'; note: string };
 
 export interface OpenedDump {
   kd: Kvm;
@@ -34,6 +47,7 @@ export interface OpenedDump {
   rawDump: DumpSource;
   compressed: boolean;
   kernel: DumpSource | null;
+  namelist: NamelistOrigin;
   close(): Promise<void>;
 }
 
@@ -60,11 +74,22 @@ export async function openDump(opts: OpenDumpOptions): Promise<OpenedDump> {
     const kd = await Kvm.open({ dump, kernel: kernel ? new CachedSource(kernel) : null, machine: opts.machine });
     let mkheader: number | null = null;
     if (!kd.hasHeader && opts.dumpOffset !== undefined) mkheader = await kd.mkheader(opts.dumpOffset);
-    return { kd, mkheader, dump, rawDump, compressed, kernel, close: closeAll };
+    const namelist = await chooseNamelist(kd, kernel, opts);
+    return { kd, mkheader, dump, rawDump, compressed, kernel, namelist, close: closeAll };
   } catch (e) {
     await closeAll();
     throw e;
   }
+}
+
+async function chooseNamelist(kd: Kvm, kernel: DumpSource | null, opts: OpenDumpOptions): Promise<NamelistOrigin> {
+  if (kernel) return { source: 'kernel-file', note: null };
+  if (!opts.symbolsFromDump) return { source: 'none', note: 'no kernel file given' };
+  if (!kd.hasHeader) return { source: 'none', note: 'no kernel file given, and no dump header to find the dump\'s own symbols through' };
+  const r = await symbolsFromDump(kd, { signal: opts.signal, limitBytes: opts.symbolsFromDump.limitBytes });
+  if (!r.ok) return { source: 'none', note: `no kernel file given, and ${r.reason}` };
+  kd.useNamelist(new MemorySource(r.image));
+  return { source: 'dump-ksyms', note: `no kernel file given: symbols from the crashed kernel's ksyms in the dump (${r.tables} table${r.tables === 1 ? '' : 's'})` };
 }
 
 async function openOrExplain(path: string, writable: boolean) {

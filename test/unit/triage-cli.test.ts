@@ -79,3 +79,33 @@ describe('kvmdump report / dmesg', () => {
     expect(wrong.stdout).toBe('kvmdump: kvm_dump_mkheader: 0 (invalid magic in cpu_hdr): no dump header at offset 0\n');
   });
 });
+
+describe('report and dmesg without --kernel', () => {
+  it('use the crashed kernel\'s ksyms found in the dump: the panic, the version and the log', async () => {
+    const { buildDumpImage } = await import('../fixtures/dump-image.ts');
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { spawnSync } = await import('node:child_process');
+    const img = buildDumpImage({ flavour: 'aarch64', seed: 61, triage: { ksyms: {}, panicstr: 'Data Abort at 0xffffc00000001234' } });
+    const dir = mkdtempSync(join(tmpdir(), 'kvmdump-triage-noksyms-'));
+    try {
+      const dump = join(dir, 'dump.img');
+      writeFileSync(dump, img.toBytes());
+      const bin = join(import.meta.dirname, '../../bin/kvmdump.mjs');
+      const report = spawnSync(process.execPath, [bin, 'report', '--dump', dump, '--dump-offset', String(img.facts.dumpOff), '--json'], { encoding: 'utf8' });
+      expect(report.status).toBe(0);
+      const r = JSON.parse(report.stdout);
+      expect(r.panic.message).toBe('Data Abort at 0xffffc00000001234');
+      expect(r.version.value).toBe(img.facts.kernelData.strings.version);
+      const dmesg = spawnSync(process.execPath, [bin, 'dmesg', '--dump', dump, '--dump-offset', String(img.facts.dumpOff)], { encoding: 'utf8' });
+      expect(dmesg.status).toBe(0);
+      expect(dmesg.stdout).toContain(`hostname ${img.facts.kernelData.strings.hostname}`);
+      // the libkvm commands keep kvm_nlist's contract: no kernel file, no namelist
+      const read = spawnSync(process.execPath, [bin, 'nlist', '--json', 'dumpmag'], { encoding: 'utf8' });
+      expect(read.status).not.toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

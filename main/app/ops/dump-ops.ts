@@ -18,12 +18,21 @@ export function openFailure(path: string, e: unknown): OpFailure {
   return new OpFailure('open-error', `${path}: ${e instanceof Error ? e.message : String(e)}`);
 }
 
+/**
+ * How much physical memory opening a dump without a kernel file searches for the kernel's ksyms
+ * table (it sits in the kernel's .bss, low in memory): bounded so opening never turns into a scan.
+ */
+export const SYMBOL_SEARCH_LIMIT = 1 << 30;
+
 export async function openDumpOp(ctx: HandlerContext, a: OpParsedArgs<'openDump'>): Promise<OpenDumpResult> {
   const params = { kernelPath: a.kernelPath ?? null, dumpPath: a.dumpPath, dumpOffset: a.dumpOffset ?? null, machine: a.machine ?? null };
   let opened;
   try {
     // Always read-only: the one write (inval) reopens the dump for that call alone.
-    opened = await ctx.openDump({ kernelPath: a.kernelPath, dumpPath: a.dumpPath, dumpOffset: a.dumpOffset, machine: a.machine, writable: false });
+    opened = await ctx.openDump({
+      kernelPath: a.kernelPath, dumpPath: a.dumpPath, dumpOffset: a.dumpOffset, machine: a.machine, writable: false,
+      symbolsFromDump: { limitBytes: SYMBOL_SEARCH_LIMIT },
+    });
   } catch (e) {
     throw openFailure(a.dumpPath, e);
   }

@@ -14,11 +14,12 @@ const TYPES: Record<number, SymbolInfo['type']> = { 0: 'notype', 1: 'object', 2:
 const BINDS: Record<number, SymbolInfo['bind']> = { 0: 'local', 1: 'global', 2: 'weak' };
 
 function symbolsOf(s: Session): Promise<ElfSymbol[]> {
-  const kernel = s.opened.kd.kernelSource;
-  if (!kernel) throw new OpFailure('not-found', 'no kernel file was given for this dump, so there are no symbols to search');
-  s.symbols ??= listSymbols(kernel).catch((e: unknown) => {
+  // The kernel file, or the ksyms image found in the dump when none was given.
+  const namelist = s.opened.kd.namelistSource;
+  if (!namelist) throw new OpFailure('not-found', `there are no symbols to search: ${s.opened.namelist.note ?? 'no kernel file given'}`);
+  s.symbols ??= listSymbols(namelist).catch((e: unknown) => {
     s.symbols = null; // let a later search retry
-    throw new OpFailure('kvm-error', `${s.params.kernelPath}: ${(e as Error).message}`);
+    throw new OpFailure('kvm-error', `${s.params.kernelPath ?? 'symbols from the dump'}: ${(e as Error).message}`);
   });
   return s.symbols;
 }

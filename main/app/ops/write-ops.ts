@@ -11,6 +11,7 @@ import type { HandlerContext } from '../context.ts';
 import { withSession } from '../context.ts';
 import type { Session } from '../sessions.ts';
 import { openFailure } from './dump-ops.ts';
+import type { OpenedDump } from '../../session/open-dump.ts';
 
 async function samePath(a: string, b: string | null): Promise<boolean> {
   if (!b) return false;
@@ -58,6 +59,7 @@ export async function invalOp(ctx: HandlerContext, a: OpParsedArgs<'inval'>): Pr
     } catch (e) {
       throw openFailure(dumpPath, e);
     }
+    keepNamelist(s, writable);
     let out: InvalResult;
     try {
       const kd = writable.kd;
@@ -74,8 +76,17 @@ export async function invalOp(ctx: HandlerContext, a: OpParsedArgs<'inval'>): Pr
 async function reopenReadOnly(ctx: HandlerContext, s: Session): Promise<void> {
   const { kernelPath, dumpPath, dumpOffset, machine } = s.params;
   const fresh = await ctx.openDump({ kernelPath, dumpPath, dumpOffset: dumpOffset ?? undefined, machine: machine ?? undefined, writable: false });
+  keepNamelist(s, fresh);
   const old = s.opened;
   s.opened = fresh;
   s.symbols = null;
   await old.close();
+}
+
+/** Symbols the session found in the dump serve a second handle on it too (no second search). */
+function keepNamelist(s: Session, other: OpenedDump): void {
+  const found = s.opened.kd.namelistSource;
+  if (s.opened.namelist.source !== 'dump-ksyms' || !found) return;
+  other.kd.useNamelist(found);
+  other.namelist = s.opened.namelist;
 }
