@@ -92,3 +92,13 @@ test('job events reach the renderer through webContents.send and the preload; jo
   expect(p.events).toBeGreaterThanOrEqual(1);
   expect(p.listenersAfterUnsubscribe).toBe(0);
 });
+
+test('native dialogs: the picked path comes back, a cancel is null, both are parented to the window', () => {
+  const p = report.preload;
+  expect(p.pickFile).toEqual({ ok: true, value: { path: '/dev/rsd0b' } });
+  expect(p.pickFileCancelled).toEqual({ ok: true, value: { path: null } });
+  expect(p.pickSaveFile).toEqual({ ok: true, value: { path: '/var/crash/netbsd.0.hdr' } });
+  expect(report.dialogs.map((d: { kind: string; parented: boolean }) => [d.kind, d.parented])).toEqual([['open', true], ['open', true], ['save', true]]);
+  expect(report.dialogs[0].options).toMatchObject({ title: 'Dump image, device or core file', properties: expect.arrayContaining(['openFile', 'showHiddenFiles']) });
+  expect(report.dialogs[2].options.properties).toContain('showOverwriteConfirmation');
+});

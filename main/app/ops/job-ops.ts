@@ -1,5 +1,5 @@
 // Savecore export (a job with progress and cancel) and the crash summary; both call services other
-// engineers provide (main/app/services.ts) and answer 'not-available' until those exist.
+// modules provide (main/app/services.ts); a build that leaves one out answers 'not-available'.
 
 import type { OpParsedArgs } from '../../../contract/operations.ts';
 import type { JobEvent, JobStarted, TriageResult } from '../../../contract/results.ts';
@@ -8,7 +8,7 @@ import { type HandlerContext, requireSession, withSession } from '../context.ts'
 
 export async function startSavecoreOp(ctx: HandlerContext, a: OpParsedArgs<'startSavecore'>): Promise<JobStarted> {
   const session = requireSession(ctx, a.sessionId);
-  if (!ctx.services.savecore) throw new OpFailure('not-available', 'savecore export is not available in this build yet');
+  if (!ctx.services.savecore) throw new OpFailure('not-available', 'savecore export is not part of this build');
   if (a.invalidate && !ctx.deps.allowWrite) {
     throw new OpFailure('write-not-allowed', 'invalidating the dump after export writes to the dump device; start the app with --allow-write to permit it');
   }
@@ -40,7 +40,7 @@ export async function jobStatusOp(ctx: HandlerContext, a: OpParsedArgs<'jobStatu
 
 export async function triageOp(ctx: HandlerContext, a: OpParsedArgs<'triage'>): Promise<TriageResult> {
   requireSession(ctx, a.sessionId);
-  if (!ctx.services.triage) throw new OpFailure('not-available', 'the crash summary (triage) is not available in this build yet');
+  if (!ctx.services.triage) throw new OpFailure('not-available', 'the crash summary (triage) is not part of this build');
   const triage = await ctx.services.triage();
   return withSession(ctx, a.sessionId, (s) => {
     if (!s.opened.kd.hasHeader) throw new OpFailure('kvm-error', 'no valid dump header: the summary needs the dump\'s memory');

@@ -58,9 +58,20 @@ export const contextBridge = {
   exposeInMainWorld(name, value) { exposed[name] = value; },
 };
 
+// Dialogs answer what a user would pick (recorded with the options main passed), then cancel.
+const dialogAnswers = [
+  { canceled: false, filePaths: ['/dev/rsd0b'] },
+  { canceled: true, filePaths: [] },
+];
 export const dialog = {
-  showOpenDialog: async () => ({ canceled: true, filePaths: [] }),
-  showSaveDialog: async () => ({ canceled: true }),
+  showOpenDialog: async (...args) => {
+    (seen.dialogs ??= []).push({ kind: 'open', options: args.at(-1), parented: args.length === 2 });
+    return dialogAnswers.shift() ?? { canceled: true, filePaths: [] };
+  },
+  showSaveDialog: async (...args) => {
+    (seen.dialogs ??= []).push({ kind: 'save', options: args.at(-1), parented: args.length === 2 });
+    return { canceled: false, filePath: '/var/crash/netbsd.0.hdr' };
+  },
 };
 
 function fakeWebContents() {
@@ -148,6 +159,9 @@ async function drivePreload(win, info) {
   out.read = sym.ok ? await api.read({ sessionId, va: sym.value.entries[0].value, length: 4 }) : sym;
   out.header = await api.header({ sessionId });
   out.badArgs = await api.kvatop({ sessionId, va: 'not an address' });
+  out.pickFile = await api.pickFile({ title: 'Dump image, device or core file' });
+  out.pickFileCancelled = await api.pickFile({});
+  out.pickSaveFile = await api.pickSaveFile({ title: 'wrtheader output' });
   // A scan job: its events arrive through webContents.send → the preload's onJobEvent.
   const events = [];
   let stop = () => undefined;
