@@ -87,6 +87,52 @@ describe('every operation gives the same outcome directly and over HTTP', () => 
   }
 });
 
+describe('the operations the table above sees failing also succeed the same way over both transports', () => {
+  type Call = (op: string, args: unknown) => Promise<unknown>;
+  const direct: Call = (op, args) => handlers.call(op, args);
+  const viaHttp: Call = (op, args) => httpCall(server, op, args);
+  const both = [['direct', direct], ['http', viaHttp]] as const;
+
+  test('openDump then closeDump on that session', async () => {
+    const outcomes = [];
+    for (const [, call] of both) {
+      const opened = (await call('openDump', { kernelPath: files.kernelPath, dumpPath: files.dumpPath, dumpOffset: files.dumpOffset })) as { ok: true; value: { sessionId: string } };
+      expect(opened.ok).toBe(true);
+      outcomes.push(await call('closeDump', { sessionId: opened.value.sessionId }));
+      expect(await call('header', { sessionId: opened.value.sessionId })).toMatchObject({ ok: false, error: { code: 'not-found' } });
+    }
+    expect(outcomes).toEqual([{ ok: true, value: { closed: true } }, { ok: true, value: { closed: true } }]);
+  });
+
+  test('wrtheader to a new file: the same result and the same bytes', async () => {
+    const results = [];
+    for (const [name, call] of both) {
+      const outPath = join(files.dir, `hdr-${name}`);
+      const r = (await call('wrtheader', { sessionId, dumpsize: 4096, outPath })) as { ok: boolean; value: Record<string, unknown> };
+      expect(r.ok).toBe(true);
+      results.push({ ...r.value, outPath: '<path>', bytes: readFileSync(outPath).toString('hex') });
+    }
+    expect(results[1]).toEqual(results[0]);
+    expect((results[0] as { result: number }).result).toBeGreaterThan(0);
+  });
+
+  test('startScan on the dump, followed with jobStatus to its end: the same scan result', async () => {
+    const ends = [];
+    for (const [, call] of both) {
+      const started = (await call('startScan', { path: files.dumpPath })) as { ok: true; value: { jobId: string } };
+      expect(started.ok).toBe(true);
+      let status: { ok: boolean; value: { state: string } };
+      do {
+        await new Promise((r) => setTimeout(r, 20));
+        status = (await call('jobStatus', { jobId: started.value.jobId })) as typeof status;
+      } while (status.ok && status.value.state === 'running');
+      ends.push(normalise(status));
+    }
+    expect(ends[1]).toEqual(ends[0]);
+    expect(ends[0]).toMatchObject({ ok: true, value: { kind: 'scan', state: 'done', scan: { candidates: [{ offset: files.dumpOffset, machine: 'amd64' }] } } });
+  });
+});
+
 describe('what the operations return on the fixture dump', () => {
   test('header: kcore fields, machine, cpu header fields, segments with file offsets', async () => {
     const r = await handlers.invoke('header', { sessionId });
