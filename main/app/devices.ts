@@ -8,7 +8,7 @@ import type { DeviceEntry, DeviceList } from '../../contract/results.ts';
 import { listLinuxDevices, type RawDevice } from './devices/linux.ts';
 import { parseDiskutilList } from './devices/macos.ts';
 import { parseDisknames } from './devices/netbsd.ts';
-import { probeDevice } from './devices/probe.ts';
+import { probeDevice, type ProbeOutcome } from './devices/probe.ts';
 import { parsePowerShellDrives, parseWmicCsv, POWERSHELL_ARGS, WMIC_ARGS } from './devices/windows.ts';
 
 const run = promisify(execFile);
@@ -33,6 +33,12 @@ async function rawDevices(platform: NodeJS.Platform): Promise<RawDevice[]> {
   }
 }
 
+/** A listed device with what opening it showed; NetBSD's hw.disknames gives no sizes, the device does. */
+export function withProbe(d: RawDevice, probe: ProbeOutcome): DeviceEntry {
+  const { size, ...rest } = probe;
+  return { ...d, ...rest, size: d.size || size };
+}
+
 export async function listDevices(platform: NodeJS.Platform = process.platform): Promise<DeviceList> {
   let raw: RawDevice[];
   try {
@@ -40,7 +46,7 @@ export async function listDevices(platform: NodeJS.Platform = process.platform):
   } catch (e) {
     return { platform, devices: [], note: `could not list devices: ${(e as Error).message}` };
   }
-  const devices: DeviceEntry[] = await Promise.all(raw.map(async (d) => ({ ...d, ...(await probeDevice(d.path)) })));
+  const devices = await Promise.all(raw.map(async (d) => withProbe(d, await probeDevice(d.path))));
   const denied = devices.filter((d) => !d.readable).length;
   return {
     platform,

@@ -105,7 +105,7 @@ describe('the operations the table above sees failing also succeed the same way 
   });
 
   test('wrtheader to a new file: the same result and the same bytes', async () => {
-    const results = [];
+    const results: Record<string, unknown>[] = [];
     for (const [name, call] of both) {
       const outPath = join(files.dir, `hdr-${name}`);
       const r = (await call('wrtheader', { sessionId, dumpsize: 4096, outPath })) as { ok: boolean; value: Record<string, unknown> };
@@ -113,7 +113,7 @@ describe('the operations the table above sees failing also succeed the same way 
       results.push({ ...r.value, outPath: '<path>', bytes: readFileSync(outPath).toString('hex') });
     }
     expect(results[1]).toEqual(results[0]);
-    expect((results[0] as { result: number }).result).toBeGreaterThan(0);
+    expect(results[0]!.result).toBeGreaterThan(0);
   });
 
   test('startScan on the dump, followed with jobStatus to its end: the same scan result', async () => {

@@ -68,3 +68,4 @@ describe.skipIf(!canLoop)('a dump on a loop device (root)', () => {
     }
   });
 });
+

@@ -11,6 +11,7 @@ import { parseDiskutilList } from '../../main/app/devices/macos.ts';
 import { parseDisknames } from '../../main/app/devices/netbsd.ts';
 import { parsePlist } from '../../main/app/devices/plist.ts';
 import { probeDevice, probeSource, PROBE_WINDOW } from '../../main/app/devices/probe.ts';
+import { withProbe } from '../../main/app/devices.ts';
 import { parsePowerShellDrives, parseWmicCsv } from '../../main/app/devices/windows.ts';
 import { writeDumpFiles } from './helpers/dump-files.ts';
 
@@ -115,7 +116,7 @@ describe('header probe', () => {
     const files = writeDumpFiles({ seed: 2 });
     try {
       const r = await probeDevice(files.dumpPath);
-      expect(r).toMatchObject({ readable: true, accessHint: null, headers: [{ offset: files.dumpOffset, machine: 'amd64' }] });
+      expect(r).toMatchObject({ readable: true, accessHint: null, headers: [{ offset: files.dumpOffset, machine: 'amd64' }], size: files.image.size });
     } finally {
       files.cleanup();
     }
@@ -133,4 +134,12 @@ describe('header probe', () => {
     expect(r.readable).toBe(false);
     expect(r.accessHint).toBeTruthy();
   });
+});
+
+test('a listing without a size takes the opened device\'s; a listed size is kept', () => {
+  const raw = { path: '/dev/rwd0d', name: 'wd0', kind: 'disk' as const, size: 0, model: null, removable: null, parent: null };
+  const probe = { readable: true, accessHint: null, headers: [], size: 500107862016 };
+  expect(withProbe(raw, probe)).toEqual({ ...raw, readable: true, accessHint: null, headers: [], size: 500107862016 });
+  expect(withProbe({ ...raw, size: 4096 }, probe).size).toBe(4096);
+  expect(withProbe(raw, { ...probe, readable: false, size: 0 }).size).toBe(0);
 });

@@ -38,6 +38,8 @@ export interface ProbeOutcome {
   readable: boolean;
   accessHint: string | null;
   headers: HeaderProbe[];
+  /** The size the opened device reports (0 when unreadable): fills in listings that lack one. */
+  size: number;
 }
 
 /** Open read-only, probe, close; permission problems become a hint instead of an error. */
@@ -46,13 +48,13 @@ export async function probeDevice(path: string): Promise<ProbeOutcome> {
   try {
     src = await openSource(path);
   } catch (e) {
-    return { readable: false, accessHint: isPermissionError(e) ? permissionHint(path) : (e as Error).message, headers: [] };
+    return { readable: false, accessHint: isPermissionError(e) ? permissionHint(path) : (e as Error).message, headers: [], size: 0 };
   }
   try {
     const timeout = new Promise<HeaderProbe[]>((resolve) => setTimeout(() => resolve([]), PROBE_TIMEOUT_MS).unref());
-    return { readable: true, accessHint: null, headers: await Promise.race([probeSource(src), timeout]) };
+    return { readable: true, accessHint: null, headers: await Promise.race([probeSource(src), timeout]), size: src.size };
   } catch {
-    return { readable: true, accessHint: null, headers: [] };
+    return { readable: true, accessHint: null, headers: [], size: src.size };
   } finally {
     await src.close();
   }
