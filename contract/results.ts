@@ -33,6 +33,7 @@ export interface DeviceEntry {
   kind: 'disk' | 'partition';
   /** Bytes; 0 when unknown. */
   size: number;
+  /** The disk's model, or a partition's type where the platform names it (macOS: "NetBSD swap"). */
   model: string | null;
   removable: boolean | null;
   /** Whether this process may read it; when not, accessHint says how to get access. */

@@ -86,7 +86,7 @@ describe('macOS (diskutil list -plist)', () => {
   test('raw disk nodes with partitions', () => {
     const list = parseDiskutilList(DISKUTIL);
     expect(list.map((d) => d.path)).toEqual(['/dev/rdisk0', '/dev/rdisk0s1', '/dev/rdisk4', '/dev/rdisk4s1']);
-    expect(list[2]).toMatchObject({ kind: 'disk', size: 32017047552, model: 'NetBSD & friends' });
+    expect(list[2]).toMatchObject({ kind: 'disk', size: 32017047552, model: null }); // Content is the scheme, not a model
     expect(list[3]).toMatchObject({ kind: 'partition', parent: '/dev/rdisk4', model: 'NetBSD swap' });
   });
 });

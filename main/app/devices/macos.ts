@@ -15,7 +15,10 @@ export function parseDiskutilList(xml: string): RawDevice[] {
     const id = String(d.DeviceIdentifier ?? '');
     if (!/^disk\d+$/.test(id)) continue;
     const diskPath = `/dev/r${id}`;
-    out.push({ path: diskPath, name: id, kind: 'disk', size: Number(d.Size ?? 0), model: typeof d.Content === 'string' ? d.Content : null, removable: null, parent: null });
+    // A disk's Content is its partition scheme (GUID_partition_scheme), not a model: `diskutil list`
+    // has no model, so none is shown. A partition's Content is its type (e.g. "NetBSD swap"),
+    // which is what finds the dump partition, so it fills that column.
+    out.push({ path: diskPath, name: id, kind: 'disk', size: Number(d.Size ?? 0), model: null, removable: null, parent: null });
     const parts = [...(Array.isArray(d.Partitions) ? d.Partitions : []), ...(Array.isArray(d.APFSVolumes) ? d.APFSVolumes : [])];
     for (const p of parts.filter(isDict)) {
       const pid = String(p.DeviceIdentifier ?? '');
