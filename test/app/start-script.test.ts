@@ -3,11 +3,13 @@
 // workbench has the bundled sample dump (build/sample) open.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { bytesAt, CHROMIUM, CHROMIUM_ARGS, HAVE_CHROMIUM } from '../e2e/helpers.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 const sample = join(root, 'build', 'sample');
@@ -117,6 +119,26 @@ describe.skipIf(electronInstalled())('npm start without Electron', () => {
     const recent = await call('listRecent');
     expect(recent.value.recent).toMatchObject([{ dumpPath: join(sample, 'dump.img.gz'), kernelPath: join(sample, 'netbsd') }]);
   });
+
+  test.skipIf(!HAVE_CHROMIUM)('in Chromium: the sample\'s summary leads with its panic, and memory at dumpmag reads 01 01 ca 8f', async () => {
+    const meta = JSON.parse(readFileSync(join(sample, 'sample.json'), 'utf8')) as { panicMessage: string };
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(url.href);
+      const banner = page.getByTestId('panic-banner');
+      await expect.poll(async () => ((await banner.count()) ? (await banner.textContent()) ?? '' : ''), { timeout: 30_000 }).toContain(meta.panicMessage);
+      const info = await call('appInfo');
+      const nl = await call('nlist', { sessionId: info.value.initialSessionId, names: ['dumpmag'] });
+      const va = BigInt((nl.value.entries as { value: string }[])[0]!.value);
+      expect(await bytesAt(page, 'dumpmag', va, 4)).toEqual(['01', '01', 'ca', '8f']);
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  }, 120_000);
 
   test('serve mode reported no start-up problem', () => {
     expect(stderr).not.toMatch(/kvmdump serve:|internal error/);
