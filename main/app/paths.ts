@@ -27,6 +27,9 @@ export function packageVersion(root = packageRoot()): string {
   return (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
 }
 
+/** The window icon (packaged alongside; electron-builder makes the platform icons from it). */
+export const appIconPath = (root = packageRoot()) => join(root, 'build', 'icon.png');
+
 /** The built renderer (electron-vite build → out/renderer). */
 export const rendererDir = (root = packageRoot()) => join(root, 'out', 'renderer');
 

@@ -5,6 +5,7 @@ import { app, BrowserWindow, session } from 'electron';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHandlers, type Handlers } from '../app/handlers.ts';
+import { appIconPath } from '../app/paths.ts';
 import { openAtStartup, parseStartupArgs } from '../app/startup.ts';
 import { electronDialogs } from './dialogs.ts';
 import { registerIpc } from './ipc.ts';
@@ -26,6 +27,7 @@ function createWindow(): BrowserWindow {
     width: 1280,
     height: 860,
     title: 'kvmdump workbench',
+    icon: appIconPath(),
     show: false,
     webPreferences: {
       preload: join(here, '../preload/index.cjs'),
