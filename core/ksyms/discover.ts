@@ -27,8 +27,8 @@ export interface DiscoverOptions {
   onProgress?(done: number, total: number): void;
 }
 
-/** Tables bigger than this are noise, not a kernel's symbols. */
-const MAX_TABLE_BYTES = 256 << 20;
+/** Tables bigger than this are noise, not a kernel's symbols (GENERIC: a few MiB); it also bounds the memory a damaged dump can make us use. */
+const MAX_TABLE_BYTES = 64 << 20;
 const CHUNK = 1 << 20;
 const KERNEL_TABLE_NAME = 'netbsd';
 

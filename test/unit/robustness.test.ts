@@ -99,3 +99,31 @@ describe('random damage never throws', () => {
     );
   }, 120_000);
 });
+
+describe('random damage to a dump\'s ksyms state never throws', () => {
+  const withKsyms = Object.fromEntries(FLAVOURS.map((f) => [f, buildDumpImage({ flavour: f, seed: 18, memMiB: 16, triage: { ksyms: { modules: 1 } } })]));
+  const ksymsBytes = Object.fromEntries(FLAVOURS.map((f) => [f, withKsyms[f].toBytes()]));
+  it('finding the kernel table and rebuilding the image: a result or a reason, never an exception', async () => {
+    const { symbolsFromDump } = await import('../../core/ksyms/discover.ts');
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...FLAVOURS), damage, async (flavour, edits) => {
+        const img = withKsyms[flavour];
+        const bytes = ksymsBytes[flavour].slice();
+        // The ksyms area (table structs, names, symbols, strings) and the .data variables.
+        const areaPa = img.facts.layout.data.pa + 0x100000n;
+        const segs = img.facts.segments;
+        const i = segs.findIndex((s) => areaPa >= s.start && areaPa < s.start + s.size);
+        const areaOff = img.facts.memOff + segs.slice(0, i).reduce((n, s) => n + Number(s.size), 0) + Number(areaPa - segs[i]!.start);
+        expect(bytes.subarray(areaOff, areaOff + 8).some((b) => b !== 0)).toBe(true); // really the table area
+        const hdrOff = img.facts.symbols.ksyms_hdr!.fileOff;
+        for (const [off, v] of edits) bytes[off % 2 ? areaOff + (off % 16384) : hdrOff + (off % 1024)] = v;
+        const kd = await Kvm.open({ dump: new MemorySource(bytes), kernel: null });
+        expect(await kd.mkheader(img.facts.dumpOff)).toBe(img.facts.headerSize);
+        const r = await symbolsFromDump(kd);
+        if (r.ok) expect(r.image.length).toBeGreaterThan(0);
+        else expect(r.reason).not.toBe('');
+      }),
+      { numRuns: 60 },
+    );
+  }, 120_000);
+});
