@@ -31,6 +31,7 @@ export interface DiscoverOptions {
 const MAX_TABLE_BYTES = 64 << 20;
 const CHUNK = 1 << 20;
 const KERNEL_TABLE_NAME = 'netbsd';
+const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /**
  * Scan the dump's memory, in order, for the kernel's struct ksyms_symtab: sizes that fit a symbol
@@ -48,6 +49,7 @@ export async function findKernelSymtab(kd: Kvm, opts: DiscoverOptions = {}): Pro
   let fileOff = kd.dumpOff;
   let done = 0;
   const limit = opts.limitBytes ?? Infinity;
+  const sameOrder = L.littleEndian === HOST_LITTLE_ENDIAN;
   for (const seg of state.segments) {
     const size = Number(seg.size);
     for (let at = 0; at < size && done < limit; at += CHUNK) {
@@ -55,7 +57,7 @@ export async function findKernelSymtab(kd: Kvm, opts: DiscoverOptions = {}): Pro
       const want = Math.min(CHUNK + L.symtabSize, size - at);
       const n = await preadFully(src, buf.subarray(0, want), fileOff + at);
       const v = new ByteView(buf.subarray(0, n), L.littleEndian);
-      for (let s = 0; s + L.symtabSize <= n && s < CHUNK; s += L.pointerSize) {
+      for (const s of cheapCandidates(buf, n, L, sameOrder)) {
         const c = plausible(v, s, L);
         if (c && (await confirmed(kd, c, L))) {
           const { name: _name, ...table } = c;
@@ -68,6 +70,36 @@ export async function findKernelSymtab(kd: Kvm, opts: DiscoverOptions = {}): Pro
     fileOff += size;
   }
   return null;
+}
+
+/**
+ * Struct offsets in buf[0..n) (pointer-aligned, starting in the first CHUNK bytes) whose
+ * sd_symsize could be a symbol table's. The hot loop of the search: synchronous and, when the
+ * dump's byte order is the host's, on an Int32Array — almost every word is rejected right here.
+ */
+function cheapCandidates(buf: Uint8Array, n: number, L: KsymsLayout, sameOrder: boolean): number[] {
+  const out: number[] = [];
+  const last = Math.min(n - L.symtabSize, CHUNK - 1);
+  const lo = L.elfSymSize;
+  if (sameOrder && buf.byteOffset % 4 === 0) {
+    const words = new Int32Array(buf.buffer, buf.byteOffset, n >> 2);
+    const at = L.sdSymsize >> 2;
+    const step = L.pointerSize >> 2;
+    // sd_usroffset (the word before sd_symsize) is 0 and sd_strsize (the word after) is a size.
+    for (let w = at, end = (last >> 2) + at; w <= end; w += step) {
+      const x = words[w]!;
+      if (x <= lo || x > MAX_TABLE_BYTES || x % lo !== 0 || words[w - 1] !== 0) continue;
+      const strsize = words[w + 1]!;
+      if (strsize > 1 && strsize <= MAX_TABLE_BYTES) out.push((w - at) << 2);
+    }
+    return out;
+  }
+  const v = new ByteView(buf.subarray(0, n), L.littleEndian);
+  for (let s = 0; s <= last; s += L.pointerSize) {
+    const x = v.i32(s + L.sdSymsize);
+    if (x > lo && x <= MAX_TABLE_BYTES && x % lo === 0) out.push(s);
+  }
+  return out;
 }
 
 /** The cheap tests, on the bytes alone. */
