@@ -198,6 +198,21 @@ export interface JobEvent {
   outputs: string[];
   /** A finished scan job's candidates. */
   scan?: ScanResult;
+  /** A finished export: what was written, its hashes, the verification and what became of the dump. */
+  archive?: ArchiveSummary;
+}
+
+export interface ArchiveSummary {
+  /** The N of netbsd.N.core. */
+  bounds: number;
+  files: { role: 'core' | 'kernel' | 'manifest' | 'report'; path: string; size: number; sha256: string }[];
+  /** SHA-256 of the memory bytes read from the dump device (what the core's data must hash to). */
+  memorySha256: string;
+  /** The core (and kernel) were read back and matched before anything was named or invalidated. */
+  verified: boolean;
+  /** netbsd.N: rebuilt from the dump's ksyms, or a copy of the kernel file. */
+  kernelSource: 'ksyms' | 'kernel-file';
+  invalidation: 'invalidated' | 'skipped' | 'failed';
 }
 
 /** The crash summary core/triage builds (every piece is { value } or { notAvailable: why }). */

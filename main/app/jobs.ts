@@ -29,7 +29,7 @@ export class JobRegistry {
   }
 
   /** Start work in the background; its promise's result ends the job. */
-  start(kind: JobEvent['kind'], work: (r: JobReporter) => Promise<{ outputs: string[]; message?: string; scan?: JobEvent['scan'] }>): string {
+  start(kind: JobEvent['kind'], work: (r: JobReporter) => Promise<{ outputs: string[]; message?: string; scan?: JobEvent['scan']; archive?: JobEvent['archive'] }>): string {
     const jobId = newJobId();
     const ctl = new AbortController();
     this.running.set(jobId, ctl);
@@ -50,7 +50,10 @@ export class JobRegistry {
     // Started on the next tick so the caller has the id before the first event arrives.
     setImmediate(() => {
       work(reporter).then(
-        (r) => emit({ state: 'done', ...last, message: r.message ?? null, outputs: r.outputs, ...(r.scan ? { scan: r.scan } : {}) }),
+        (r) => emit({
+          state: 'done', ...last, message: r.message ?? null, outputs: r.outputs,
+          ...(r.scan ? { scan: r.scan } : {}), ...(r.archive ? { archive: r.archive } : {}),
+        }),
         (e: unknown) => emit({
           state: ctl.signal.aborted ? 'cancelled' : 'failed', ...last,
           message: ctl.signal.aborted ? 'cancelled' : e instanceof Error ? e.message : String(e), outputs: [],

@@ -3,7 +3,7 @@
 // each is one line to unplug or replace.
 
 import type { Kvm } from '../../core/kvm.ts';
-import type { TriageResult } from '../../contract/results.ts';
+import type { ArchiveSummary, TriageResult } from '../../contract/results.ts';
 
 export interface SavecoreRequest {
   dumpPath: string;
@@ -18,7 +18,7 @@ export interface SavecoreRequest {
 }
 
 /** Runs savecore(8) for an open dump; resolves to the files it wrote. */
-export type SavecoreRunner = (req: SavecoreRequest) => Promise<{ outputs: string[]; message?: string }>;
+export type SavecoreRunner = (req: SavecoreRequest) => Promise<{ outputs: string[]; message?: string; archive?: ArchiveSummary }>;
 /** Builds the crash summary (version, panic, message buffer) from an open handle. */
 export type TriageRunner = (kd: Kvm, opts: { lines?: number; dumpOffset?: number; dumpName?: string }) => Promise<TriageResult>;
 

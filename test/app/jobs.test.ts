@@ -122,6 +122,17 @@ test('the real savecore job (builtin adapter) exports the dump and leaves it val
     expect(last, last.message ?? '').toMatchObject({ state: 'done' });
     expect(last.outputs.some((o) => o.endsWith('.core'))).toBe(true);
     expect(existsSync(last.outputs[0]!)).toBe(true);
+    // The archive summary: every file's hash is the file's; verified; the dump left valid.
+    const { createHash } = await import('node:crypto');
+    const { readFileSync } = await import('node:fs');
+    expect(last.archive).toMatchObject({ bounds: 0, verified: true, kernelSource: 'kernel-file', invalidation: 'skipped' });
+    expect(last.archive!.files.map((f) => f.role)).toEqual(['core', 'kernel', 'manifest', 'report']);
+    for (const f of last.archive!.files) {
+      const bytes = readFileSync(f.path);
+      expect([f.size, f.sha256]).toEqual([bytes.length, createHash('sha256').update(bytes).digest('hex')]);
+    }
+    const manifest = JSON.parse(readFileSync(last.archive!.files[2]!.path, 'utf8'));
+    expect(last.archive!.memorySha256).toBe(manifest.dump.memorySha256);
     const va = `0x${files.image.facts.symbols.dumpmag!.va.toString(16)}`;
     expect(await real.invoke('read', { sessionId: opened.value.sessionId, va, length: 4 })).toMatchObject({ ok: true, value: { data: '0101ca8f' } });
   } finally {

@@ -1,5 +1,6 @@
 // Export-then-invalidate in the browser, with writes allowed: the user ticks "invalidate", confirms
 // what it does, and only after the archive is verified is dumpmag zeroed on the dump.
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -39,9 +40,13 @@ describe.skipIf(!HAVE_CHROMIUM)('export and invalidate, confirmed, in Chromium',
     await page.getByTestId('export-confirm-yes').click();
     await expect.poll(async () => (await page.getByTestId('export-state').textContent()) ?? '', { timeout: 60_000 }).toMatch(/done|failed|cancelled/);
     expect(await page.getByTestId('export-state').textContent()).toContain('done');
-    const outputs = (await page.getByTestId('export-outputs').textContent()) ?? '';
-    const core = /\S*netbsd\.0\.core(\.gz)?/.exec(outputs)?.[0];
-    expect(core && existsSync(core)).toBe(true);
+    const coreRow = page.getByTestId('export-file-core').locator('td');
+    const core = (await coreRow.nth(0).textContent()) ?? '';
+    expect(core).toMatch(/netbsd\.0\.core(\.gz)?$/);
+    expect(existsSync(core)).toBe(true);
+    // The hash shown is the file's, and the page says what happened to the dump.
+    expect(await coreRow.nth(2).textContent()).toBe(createHash('sha256').update(readFileSync(core)).digest('hex'));
+    expect(await page.getByTestId('export-verified').textContent()).toMatch(/Verified: .*invalidated \(its dumpmag cleared\), after verification/s);
     expect(dumpmagBytes()).toBe('0000000000000000');
   });
 });

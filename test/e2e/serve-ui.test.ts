@@ -141,7 +141,9 @@ describe.skipIf(!HAVE_CHROMIUM)('serve mode in Chromium', () => {
     await expect.poll(async () => (await page.getByTestId('export-state').textContent()) ?? '', { timeout: 60_000 }).toMatch(/done|failed|cancelled/);
     await release();
     expect(await page.getByTestId('export-state').textContent()).toContain('done');
-    expect(await page.getByTestId('export-outputs').textContent()).toMatch(/netbsd\.\d+\.core\.gz/);
+    expect(await page.getByTestId('export-file-core').textContent()).toMatch(/netbsd\.\d+\.core\.gz/);
+    expect(await page.getByTestId('export-verified').textContent()).toContain('left valid'); // read-only app: no invalidation
+    expect(await page.getByTestId('export-memory-sha256').textContent()).toMatch(/^[0-9a-f]{64}$/);
     await page.screenshot({ path: '/tmp/kvmdump-e2e-export.png' });
   });
 
