@@ -74,7 +74,7 @@ export async function openDump(opts: OpenDumpOptions): Promise<OpenedDump> {
     const kd = await Kvm.open({ dump, kernel: kernel ? new CachedSource(kernel) : null, machine: opts.machine });
     let mkheader: number | null = null;
     if (!kd.hasHeader && opts.dumpOffset !== undefined) mkheader = await kd.mkheader(opts.dumpOffset);
-    const namelist = await chooseNamelist(kd, kernel, opts);
+    const namelist = await chooseNamelist(kd, kernel, opts, compressed);
     return { kd, mkheader, dump, rawDump, compressed, kernel, namelist, close: closeAll };
   } catch (e) {
     await closeAll();
@@ -82,11 +82,16 @@ export async function openDump(opts: OpenDumpOptions): Promise<OpenedDump> {
   }
 }
 
-async function chooseNamelist(kd: Kvm, kernel: DumpSource | null, opts: OpenDumpOptions): Promise<NamelistOrigin> {
+/** A compressed core inflates at a few hundred MB/s: searching it is bounded tighter. */
+const COMPRESSED_SEARCH_LIMIT = 256 << 20;
+
+async function chooseNamelist(kd: Kvm, kernel: DumpSource | null, opts: OpenDumpOptions, compressed: boolean): Promise<NamelistOrigin> {
   if (kernel) return { source: 'kernel-file', note: null };
   if (!opts.symbolsFromDump) return { source: 'none', note: 'no kernel file given' };
   if (!kd.hasHeader) return { source: 'none', note: 'no kernel file given, and no dump header to find the dump\'s own symbols through' };
-  const r = await symbolsFromDump(kd, { signal: opts.signal, limitBytes: opts.symbolsFromDump.limitBytes });
+  const asked = opts.symbolsFromDump.limitBytes;
+  const limitBytes = compressed ? Math.min(asked ?? Infinity, COMPRESSED_SEARCH_LIMIT) : asked;
+  const r = await symbolsFromDump(kd, { signal: opts.signal, ...(limitBytes !== undefined ? { limitBytes } : {}) });
   if (!r.ok) return { source: 'none', note: `no kernel file given, and ${r.reason}` };
   kd.useNamelist(new MemorySource(r.image));
   return { source: 'dump-ksyms', note: `no kernel file given: symbols from the crashed kernel's ksyms in the dump (${r.tables} table${r.tables === 1 ? '' : 's'})` };

@@ -93,3 +93,11 @@ test('a kernel file, when given, is the symbol source', async () => {
   const r = await handlers.invoke('openDump', { dumpPath: files.dumpPath, kernelPath: files.kernelPath, dumpOffset: files.dumpOffset });
   expect(r).toMatchObject({ ok: true, value: { header: { namelist: { source: 'kernel-file', note: null } } } });
 });
+
+test('a compressed core opened without a kernel file: found through the gzip index, the search bounded to 256 MiB', async () => {
+  const withKsyms = writeDumpFiles({ seed: 54, gzip: true, triage: { ksyms: {} } });
+  const without = writeDumpFiles({ seed: 55, gzip: true });
+  made.push(withKsyms, without);
+  expect((await openWithoutKernel(withKsyms)).header.namelist.source).toBe('dump-ksyms');
+  expect((await openWithoutKernel(without)).header.namelist.note).toBe('no kernel file given, and no ksyms table named "netbsd" in the first 256 MiB of the dump\'s memory');
+});
