@@ -8,6 +8,7 @@ export const OP_NAMES = [
   'pickFile',
   'pickSaveFile',
   'openDump',
+  'startOpen',
   'closeDump',
   'scan',
   'header',

@@ -26,6 +26,13 @@ const op = <Result>() => <A extends z.ZodType>(args: A, opts: { writes?: boolean
 
 const session = z.strictObject({ sessionId });
 
+const openArgs = z.strictObject({
+  kernelPath: filePath.optional(),
+  dumpPath: filePath,
+  dumpOffset: byteCount.optional(),
+  machine: machineName.optional(),
+});
+
 export const operations = {
   appInfo: op<R.AppInfo>()(noArgs),
   listDevices: op<R.DeviceList>()(noArgs),
@@ -39,12 +46,9 @@ export const operations = {
     defaultPath: filePath.optional(),
     directory: z.boolean().optional(),
   })),
-  openDump: op<R.OpenDumpResult>()(z.strictObject({
-    kernelPath: filePath.optional(),
-    dumpPath: filePath,
-    dumpOffset: byteCount.optional(),
-    machine: machineName.optional(),
-  })),
+  openDump: op<R.OpenDumpResult>()(openArgs),
+  /** openDump as a job: progress while a compressed core is indexed or symbols are searched, and cancel. */
+  startOpen: op<R.JobStarted>()(openArgs),
   closeDump: op<{ closed: boolean }>()(session),
   scan: op<R.ScanResult>()(z.strictObject({ path: filePath })),
   header: op<R.HeaderInfo>()(session),

@@ -189,7 +189,7 @@ export type JobState = 'running' | 'done' | 'failed' | 'cancelled';
 /** Pushed to the renderer while a job runs (IPC event or serve-mode SSE). */
 export interface JobEvent {
   jobId: string;
-  kind: 'savecore' | 'scan';
+  kind: 'savecore' | 'scan' | 'open';
   state: JobState;
   done: number;
   total: number;
@@ -200,6 +200,8 @@ export interface JobEvent {
   scan?: ScanResult;
   /** A finished export: what was written, its hashes, the verification and what became of the dump. */
   archive?: ArchiveSummary;
+  /** A finished open: the new session. */
+  opened?: OpenDumpResult;
 }
 
 export interface ArchiveSummary {

@@ -10,7 +10,7 @@ import type { HandlerContext, HandlerDeps } from './context.ts';
 import { dispatch, type Implementations } from './dispatch.ts';
 import { JobRegistry, type JobListener } from './jobs.ts';
 import { appInfoOp, listDevicesOp, listRecentOp, pickFileOp, pickSaveFileOp } from './ops/app-ops.ts';
-import { closeDumpOp, headerOp, mkheaderOp, openDumpOp, scanOp, startScanOp } from './ops/dump-ops.ts';
+import { closeDumpOp, headerOp, mkheaderOp, openDumpOp, scanOp, startOpenOp, startScanOp } from './ops/dump-ops.ts';
 import { cancelJobOp, jobStatusOp, startSavecoreOp, triageOp } from './ops/job-ops.ts';
 import { kvatopOp, nlistOp, readOp } from './ops/memory-ops.ts';
 import { symbolSearchOp } from './ops/symbol-ops.ts';
@@ -51,6 +51,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     pickFile: (a) => pickFileOp(ctx, a),
     pickSaveFile: (a) => pickSaveFileOp(ctx, a),
     openDump: (a) => openDumpOp(ctx, a),
+    startOpen: (a) => startOpenOp(ctx, a),
     closeDump: (a) => closeDumpOp(ctx, a),
     scan: (a) => scanOp(ctx, a),
     startScan: (a) => startScanOp(ctx, a),

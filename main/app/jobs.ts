@@ -9,6 +9,9 @@ import { newJobId } from './ids.ts';
 
 export type JobListener = (event: JobEvent) => void;
 
+/** What a job's work resolves to: files written, a message, and its kind's result. */
+export type JobOutcome = { outputs: string[]; message?: string } & Pick<JobEvent, 'scan' | 'archive' | 'opened'>;
+
 export interface JobReporter {
   readonly signal: AbortSignal;
   progress(done: number, total: number, message?: string | null): void;
@@ -29,7 +32,7 @@ export class JobRegistry {
   }
 
   /** Start work in the background; its promise's result ends the job. */
-  start(kind: JobEvent['kind'], work: (r: JobReporter) => Promise<{ outputs: string[]; message?: string; scan?: JobEvent['scan']; archive?: JobEvent['archive'] }>): string {
+  start(kind: JobEvent['kind'], work: (r: JobReporter) => Promise<JobOutcome>): string {
     const jobId = newJobId();
     const ctl = new AbortController();
     this.running.set(jobId, ctl);
@@ -52,7 +55,7 @@ export class JobRegistry {
       work(reporter).then(
         (r) => emit({
           state: 'done', ...last, message: r.message ?? null, outputs: r.outputs,
-          ...(r.scan ? { scan: r.scan } : {}), ...(r.archive ? { archive: r.archive } : {}),
+          ...(r.scan ? { scan: r.scan } : {}), ...(r.archive ? { archive: r.archive } : {}), ...(r.opened ? { opened: r.opened } : {}),
         }),
         (e: unknown) => emit({
           state: ctl.signal.aborted ? 'cancelled' : 'failed', ...last,

@@ -28,7 +28,7 @@ export interface OpenDumpOptions {
    * namelist (searching at most limitBytes of physical memory). Off for the libkvm commands, whose
    * kvm_nlist has no such fallback.
    */
-  symbolsFromDump?: { limitBytes?: number };
+  symbolsFromDump?: { limitBytes?: number; onProgress?: (done: number, total: number) => void };
 }
 
 /** Where nlist's symbols come from. */
@@ -91,7 +91,8 @@ async function chooseNamelist(kd: Kvm, kernel: DumpSource | null, opts: OpenDump
   if (!kd.hasHeader) return { source: 'none', note: 'no kernel file given, and no dump header to find the dump\'s own symbols through' };
   const asked = opts.symbolsFromDump.limitBytes;
   const limitBytes = compressed ? Math.min(asked ?? Infinity, COMPRESSED_SEARCH_LIMIT) : asked;
-  const r = await symbolsFromDump(kd, { signal: opts.signal, ...(limitBytes !== undefined ? { limitBytes } : {}) });
+  const onProgress = opts.symbolsFromDump.onProgress;
+  const r = await symbolsFromDump(kd, { signal: opts.signal, ...(limitBytes !== undefined ? { limitBytes } : {}), ...(onProgress ? { onProgress } : {}) });
   if (!r.ok) return { source: 'none', note: `no kernel file given, and ${r.reason}` };
   kd.useNamelist(new MemorySource(r.image));
   return { source: 'dump-ksyms', note: `no kernel file given: symbols from the crashed kernel's ksyms in the dump (${r.tables} table${r.tables === 1 ? '' : 's'})` };

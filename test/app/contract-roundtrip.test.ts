@@ -60,6 +60,7 @@ function calls(): Record<OpName, unknown> {
     symbolSearch: { sessionId, query: 'dump', limit: 5 },
     startSavecore: { sessionId, outDir: join(files.dir, 'no-such-directory'), compress: false },
     startScan: { path: join(files.dir, 'no-such-device') },
+    startOpen: { dumpPath: join(files.dir, 'no-such-dump') },
     cancelJob: { jobId: 'j0000000000000000' },
     jobStatus: { jobId: 'j0000000000000000' },
     triage: { sessionId },

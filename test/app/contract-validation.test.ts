@@ -51,6 +51,9 @@ const bad: [string, string, unknown][] = [
   ['wrtheader dumpsize beyond an int', 'wrtheader', { sessionId: S, dumpsize: 2 ** 33, outPath: '/tmp/x' }],
   ['savecore without compress flag', 'startSavecore', { sessionId: S, outDir: '/tmp' }],
   ['malformed job id', 'cancelJob', { jobId: 'x' }],
+  ['malformed job id for status', 'jobStatus', { jobId: '../etc' }],
+  ['open job without a dump path', 'startOpen', { kernelPath: '/tmp/netbsd' }],
+  ['scan job with a non-string path', 'startScan', { path: 42 }],
 ];
 
 describe('malformed calls get bad-request with the issues', () => {

@@ -51,7 +51,10 @@ describe.skipIf(!HAVE_CHROMIUM)('serve mode in Chromium', () => {
   test('opening a dump shows the crash summary first, the panic message leading', async () => {
     await page.getByTestId('dump-path').waitFor();
     await page.screenshot({ path: '/tmp/kvmdump-e2e-open.png' });
+    // Opening is a job too: its end must not be lost when it overtakes the reply naming the job.
+    const release = await delayReply(page, 'startOpen');
     await openThroughUi(page, files);
+    await release();
     const banner = page.getByTestId('panic-banner');
     await expect.poll(async () => (await banner.textContent()) ?? '').toContain(PANIC_LOG.expect.panicMessage!);
     expect(await page.getByTestId('tab-summary').getAttribute('aria-current')).toBe('page');

@@ -24,21 +24,59 @@ export function openFailure(path: string, e: unknown): OpFailure {
  */
 export const SYMBOL_SEARCH_LIMIT = 1 << 30;
 
-export async function openDumpOp(ctx: HandlerContext, a: OpParsedArgs<'openDump'>): Promise<OpenDumpResult> {
+export async function openDumpOp(ctx: HandlerContext, a: OpParsedArgs<'openDump'>, progress?: OpenProgress): Promise<OpenDumpResult> {
   const params = { kernelPath: a.kernelPath ?? null, dumpPath: a.dumpPath, dumpOffset: a.dumpOffset ?? null, machine: a.machine ?? null };
   let opened;
   try {
     // Always read-only: the one write (inval) reopens the dump for that call alone.
     opened = await ctx.openDump({
       kernelPath: a.kernelPath, dumpPath: a.dumpPath, dumpOffset: a.dumpOffset, machine: a.machine, writable: false,
-      symbolsFromDump: { limitBytes: SYMBOL_SEARCH_LIMIT },
+      symbolsFromDump: { limitBytes: SYMBOL_SEARCH_LIMIT, ...(progress ? { onProgress: progress.onSymbolSearch } : {}) },
+      ...(progress ? { onIndexProgress: progress.onIndex, signal: progress.signal } : {}),
     });
   } catch (e) {
+    if (progress?.signal.aborted) throw e;
     throw openFailure(a.dumpPath, e);
+  }
+  if (progress?.signal.aborted) {
+    await opened.close(); // cancelled at the last moment: no session behind the user's back
+    throw new Error('cancelled');
   }
   const session = ctx.sessions.add(params, opened);
   await ctx.recent.remember(params).catch(() => undefined); // a read-only home directory must not block opening
   return { sessionId: session.id, header: headerInfo(session) };
+}
+
+interface OpenProgress {
+  signal: AbortSignal;
+  onIndex(done: number, total: number): void;
+  onSymbolSearch(done: number, total: number): void;
+}
+
+/**
+ * Opening as a job: a multi-GiB compressed core is indexed in one pass, and a dump without a kernel
+ * file is searched for its ksyms; both report progress and can be cancelled. The job's end carries
+ * the session, exactly what openDump returns; a failure carries openDump's error text.
+ */
+export async function startOpenOp(ctx: HandlerContext, a: OpParsedArgs<'startOpen'>): Promise<JobStarted> {
+  const jobId = ctx.jobs.start('open', async (r) => {
+    let lastReport = 0;
+    const report = (what: string) => (done: number, total: number) => {
+      const now = Date.now();
+      if (now - lastReport < PROGRESS_INTERVAL_MS && done < total) return;
+      lastReport = now;
+      r.progress(done, total, what);
+    };
+    try {
+      const opened = await openDumpOp(ctx, a, {
+        signal: r.signal, onIndex: report('indexing the compressed core'), onSymbolSearch: report('looking for the kernel\'s symbols (ksyms) in the dump'),
+      });
+      return { outputs: [], message: 'opened', opened };
+    } catch (e) {
+      throw new Error(e instanceof OpFailure ? e.message : (e as Error).message);
+    }
+  });
+  return { jobId };
 }
 
 export async function headerOp(ctx: HandlerContext, a: OpParsedArgs<'header'>) {

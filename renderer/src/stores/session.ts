@@ -2,8 +2,9 @@
 import { defineStore } from 'pinia';
 import type { OpError } from '../../../contract/errors.ts';
 import type { OpArgs } from '../../../contract/operations.ts';
-import type { HeaderInfo } from '../../../contract/results.ts';
+import type { HeaderInfo, JobEvent } from '../../../contract/results.ts';
 import { api } from '../api/index.ts';
+import { watchJobs } from '../api/job-watch.ts';
 
 export const useSession = defineStore('session', {
   state: () => ({
@@ -11,28 +12,47 @@ export const useSession = defineStore('session', {
     header: null as HeaderInfo | null,
     busy: false,
     error: null as OpError | null,
+    /** The open job's id and last progress (indexing a compressed core, searching for symbols). */
+    openJob: null as string | null,
+    openProgress: null as JobEvent | null,
   }),
   getters: {
     isOpen: (s) => s.sessionId !== null,
     canReadMemory: (s) => Boolean(s.header?.hasHeader),
   },
   actions: {
-    async open(req: OpArgs<'openDump'>): Promise<boolean> {
+    /** Open as a job (progress and cancel for a large compressed core); true once the session is ours. */
+    async open(req: OpArgs<'startOpen'>): Promise<boolean> {
       this.busy = true;
       this.error = null;
+      this.openProgress = null;
+      const watcher = watchJobs(api, (e) => {
+        this.openProgress = e;
+      });
       try {
-        const r = await api.openDump(req);
+        const r = await api.startOpen(req);
         if (!r.ok) {
           this.error = r.error;
           return false;
         }
+        this.openJob = r.value.jobId;
+        const end = await watcher.follow(r.value.jobId);
+        if (end.state !== 'done' || !end.opened) {
+          if (end.state === 'failed') this.error = { code: 'open-error', message: end.message ?? 'the dump could not be opened' };
+          return false;
+        }
         await this.closeQuietly();
-        this.sessionId = r.value.sessionId;
-        this.header = r.value.header;
+        this.sessionId = end.opened.sessionId;
+        this.header = end.opened.header;
         return true;
       } finally {
+        watcher.close();
         this.busy = false;
+        this.openJob = null;
       }
+    },
+    async cancelOpen() {
+      if (this.openJob) await api.cancelJob({ jobId: this.openJob });
     },
     /** Take over a session main opened at start-up. */
     async adopt(sessionId: string): Promise<boolean> {
