@@ -71,3 +71,30 @@ describe('readPanicMessage (savecore check_kmem)', () => {
     expect([z.expect.panicstart, z.expect.bytesWritten > 32736]).toEqual([0, true]);
   });
 });
+
+describe('a corrupt msg_bufs (savecore: "couldn\'t allocate space for msgbuf data")', () => {
+  for (const flavour of FLAVOURS) {
+    it(`${flavour}: the panic falls back to panicstr, the report's message buffer says why, nothing is allocated`, async () => {
+      const { Kvm } = await import('../../core/kvm.ts');
+      const { MemorySource } = await import('../../core/source.ts');
+      const { buildDumpImage } = await import('../fixtures/dump-image.ts');
+      const { buildTriageReport } = await import('../../core/triage/report.ts');
+      const model = simulateLog({ flavour, runtimeBytes: 2000, panic: KASSERT });
+      const img = buildDumpImage({ flavour, seed: 7, triage: model.triage });
+      const bytes = img.toBytes();
+      const long = img.facts.layout.longSize;
+      const at = img.facts.symbols.msgbuf!.fileOff + 3 * long; // struct kern_msgbuf.msg_bufs
+      const dv = new DataView(bytes.buffer, bytes.byteOffset);
+      if (long === 8) dv.setBigInt64(at, 1n << 40n, true);
+      else dv.setInt32(at, -5, true);
+      const kd = await Kvm.open({ dump: new MemorySource(bytes), kernel: new MemorySource(img.kernel) });
+      expect(await kd.mkheader(img.facts.dumpOff)).toBe(img.facts.headerSize);
+      const info = await readPanicMessage(kd);
+      const bufs = long === 8 ? String(1n << 40n) : '-5';
+      expect(info.source).toBe('panicstr');
+      expect(info.reasons).toEqual([`couldn't allocate space for msgbuf data (msg_bufs ${bufs})`]);
+      const r = await buildTriageReport(kd);
+      expect(r.msgbuf).toEqual({ notAvailable: expect.stringContaining(`couldn't allocate space for msgbuf data (msg_bufs ${bufs})`) });
+    });
+  }
+});
