@@ -8,7 +8,7 @@ export type OpErrorCode =
   | 'bad-request'
   /** No such operation. */
   | 'unknown-op'
-  /** The operation exists in the contract but its service is not built in yet (savecore, triage). */
+  /** The operation exists in the contract but this build leaves its service out (or, in serve mode, dialogs). */
   | 'not-available'
   /** The session or job id is not (or no longer) open. */
   | 'not-found'

@@ -202,6 +202,8 @@ export interface JobEvent {
   archive?: ArchiveSummary;
   /** A finished open: the new session. */
   opened?: OpenDumpResult;
+  /** A failed job's error code, when the failure had one (e.g. permission-denied for an open). */
+  errorCode?: import('./errors.ts').OpErrorCode;
 }
 
 export interface ArchiveSummary {

@@ -5,6 +5,7 @@
 // or be lost while a stream reconnects; a client asks jobStatus to catch up.
 
 import type { JobEvent } from '../../contract/results.ts';
+import { OpFailure } from './dispatch.ts';
 import { newJobId } from './ids.ts';
 
 export type JobListener = (event: JobEvent) => void;
@@ -60,6 +61,7 @@ export class JobRegistry {
         (e: unknown) => emit({
           state: ctl.signal.aborted ? 'cancelled' : 'failed', ...last,
           message: ctl.signal.aborted ? 'cancelled' : e instanceof Error ? e.message : String(e), outputs: [],
+          ...(!ctl.signal.aborted && e instanceof OpFailure ? { errorCode: e.code } : {}),
         }),
       ).finally(() => this.running.delete(jobId));
     });

@@ -85,5 +85,29 @@ test('a path that cannot be opened fails the job with the reason', async () => {
   const r = await handlers.invoke('startOpen', { dumpPath: missing });
   if (!r.ok) throw new Error(r.error.message);
   const end = await ended(r.value.jobId);
-  expect(end).toMatchObject({ state: 'failed', message: `${missing}: No such file or directory` });
+  expect(end).toMatchObject({ state: 'failed', message: `${missing}: No such file or directory`, errorCode: 'open-error' });
+});
+
+test('permission denied: the failed job keeps the code and says how to get access', async () => {
+  const denied = createHandlers({
+    mode: 'serve', userDataDir: userData, allowWrite: false,
+    openDump: async () => {
+      throw Object.assign(new Error('EACCES: permission denied, open \'/dev/sdz\''), { code: 'EACCES' });
+    },
+  });
+  try {
+    const r = await denied.invoke('startOpen', { dumpPath: '/dev/sdz' });
+    if (!r.ok) throw new Error(r.error.message);
+    let end: JobEvent;
+    do {
+      await new Promise((res) => setTimeout(res, 10));
+      const s = await denied.invoke('jobStatus', { jobId: r.value.jobId });
+      if (!s.ok) throw new Error(s.error.message);
+      end = s.value;
+    } while (end.state === 'running');
+    expect(end).toMatchObject({ state: 'failed', errorCode: 'permission-denied' });
+    expect(end.message).toMatch(/permission denied.*\(.*disk group|sudo|Administrator/i);
+  } finally {
+    await denied.shutdown();
+  }
 });

@@ -38,7 +38,7 @@ export const useSession = defineStore('session', {
         this.openJob = r.value.jobId;
         const end = await watcher.follow(r.value.jobId);
         if (end.state !== 'done' || !end.opened) {
-          if (end.state === 'failed') this.error = { code: 'open-error', message: end.message ?? 'the dump could not be opened' };
+          if (end.state === 'failed') this.error = { code: end.errorCode ?? 'open-error', message: end.message ?? 'the dump could not be opened' };
           return false;
         }
         await this.closeQuietly();
