@@ -54,10 +54,7 @@ export class JobRegistry {
     // Started on the next tick so the caller has the id before the first event arrives.
     setImmediate(() => {
       work(reporter).then(
-        (r) => emit({
-          state: 'done', ...last, message: r.message ?? null, outputs: r.outputs,
-          ...(r.scan ? { scan: r.scan } : {}), ...(r.archive ? { archive: r.archive } : {}), ...(r.opened ? { opened: r.opened } : {}),
-        }),
+        ({ outputs, message, ...result }) => emit({ state: 'done', ...last, message: message ?? null, outputs, ...result }),
         (e: unknown) => emit({
           state: ctl.signal.aborted ? 'cancelled' : 'failed', ...last,
           message: ctl.signal.aborted ? 'cancelled' : e instanceof Error ? e.message : String(e), outputs: [],
