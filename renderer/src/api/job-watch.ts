@@ -54,7 +54,7 @@ export function watchJobs(api: WatchApi, onEvent: (e: JobEvent) => void, pollMs 
         const heard = early.get(jobId);
         early.clear();
         if (heard) accept(heard);
-        if (target.last?.state !== 'running' && target.last !== null) return;
+        if (target.last && target.last.state !== 'running') return; // it ended before we asked
         const poll = async () => {
           const r = await api.jobStatus({ jobId });
           if (!closed && r.ok) accept(r.value);
