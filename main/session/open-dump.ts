@@ -91,8 +91,21 @@ async function chooseNamelist(kd: Kvm, kernel: DumpSource | null, opts: OpenDump
   if (!kd.hasHeader) return { source: 'none', note: 'no kernel file given, and no dump header to find the dump\'s own symbols through' };
   const asked = opts.symbolsFromDump.limitBytes;
   const limitBytes = compressed ? Math.min(asked ?? Infinity, COMPRESSED_SEARCH_LIMIT) : asked;
-  const onProgress = opts.symbolsFromDump.onProgress;
-  const r = await symbolsFromDump(kd, { signal: opts.signal, ...(limitBytes !== undefined ? { limitBytes } : {}), ...(onProgress ? { onProgress } : {}) });
+  return namelistFromDump(kd, { signal: opts.signal, limitBytes, onProgress: opts.symbolsFromDump.onProgress });
+}
+
+/**
+ * Search the dump (mkheader done) for the crashed kernel's ksyms and, when found, make the rebuilt
+ * image kd's namelist. Shared by opening a dump and by savecore without -N.
+ */
+export async function namelistFromDump(
+  kd: Kvm, opts: { signal?: AbortSignal; limitBytes?: number; onProgress?: (done: number, total: number) => void } = {},
+): Promise<NamelistOrigin> {
+  const r = await symbolsFromDump(kd, {
+    signal: opts.signal,
+    ...(opts.limitBytes !== undefined ? { limitBytes: opts.limitBytes } : {}),
+    ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+  });
   if (!r.ok) return { source: 'none', note: `no kernel file given, and ${r.reason}` };
   kd.useNamelist(new MemorySource(r.image));
   return { source: 'dump-ksyms', note: `no kernel file given: symbols from the crashed kernel's ksyms in the dump (${r.tables} table${r.tables === 1 ? '' : 's'})` };

@@ -160,7 +160,7 @@ describe('savecore job: checks that refuse', () => {
     expect([r.status, r.exitCode]).toEqual(['refused', 1]);
     expect(messagesOf(r)).toEqual([
       '(null): kvm_nlist: bad namelist', '(null): _dumpsize not in namelist',
-      'no kernel file given (-N), and no ksyms symbol table found in the dump (no ksyms table named "netbsd" in the dump\'s memory): give -N <kernel>',
+      'no kernel file given, and no ksyms table named "netbsd" in the dump\'s memory: give -N <kernel>',
     ]);
     expect(intact(d)).toBe(true);
   });

@@ -1,7 +1,7 @@
 // kvm_dump_inval on a handle opened writable only for this one write: the device stays read-only
 // for everything else the job does (spec 4.8, 7.5).
 
-import { MemorySource } from '../../../core/source.ts';
+import type { DumpSource } from '../../../core/source.ts';
 import { openDump, OpenError } from '../../session/open-dump.ts';
 
 export interface InvalidationResult {
@@ -13,11 +13,11 @@ export interface InvalidationResult {
 }
 
 /** `namelist`: the ksyms image found in the dump, standing in for a kernel file that was not given. */
-export async function invalidateDump(device: string, kernel: string | null, dumpOffset: number, namelist: Uint8Array | null = null): Promise<InvalidationResult> {
+export async function invalidateDump(device: string, kernel: string | null, dumpOffset: number, namelist: DumpSource | null = null): Promise<InvalidationResult> {
   let opened;
   try {
     opened = await openDump({ kernelPath: kernel, dumpPath: device, dumpOffset, writable: true });
-    if (namelist) opened.kd.useNamelist(new MemorySource(namelist));
+    if (namelist) opened.kd.useNamelist(namelist);
   } catch (e) {
     if (!(e instanceof OpenError)) throw e;
     return { status: 'failed', offset: null, length: null, error: e.message };

@@ -7,10 +7,11 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { errnoOf, strerror } from '../../../core/errno.ts';
 import type { Kvm } from '../../../core/kvm.ts';
+import type { DumpSource } from '../../../core/source.ts';
 import { scanForDumps, type ScanCandidate } from '../../../core/scan.ts';
 import { readPanicMessage, savecoreSyslogLine } from '../../../core/triage/panic.ts';
 import { buildTriageReport, formatReportText } from '../../../core/triage/report.ts';
-import { openDump, OpenError, type OpenedDump } from '../../session/open-dump.ts';
+import { namelistFromDump, openDump, OpenError, type OpenedDump } from '../../session/open-dump.ts';
 import { openSource, type NodeSource } from '../../sources/node-source.ts';
 import { AuditLog, bigintAsHex } from './audit.ts';
 import { takeBounds } from './bounds.ts';
@@ -18,8 +19,6 @@ import {
   checkSpace, compareVersions, crashTime, dumpExists, lookupDumpSymbols, type LogLine, type SpaceCheck, type SymbolLookup,
 } from './checks.ts';
 import { KSYMS_SYMBOLS, type KsymsAddresses } from '../../../core/ksyms/rebuild.ts';
-import { symbolsFromDump } from '../../../core/ksyms/discover.ts';
-import { MemorySource } from '../../../core/source.ts';
 import { ProgressMeter, type EventSink, type SavecoreEvent } from './events.ts';
 import { invalidateDump, type InvalidationResult } from './invalidate.ts';
 import { buildManifest, readBootTime, type DeviceIdentity, type ManifestInput } from './manifest.ts';
@@ -128,22 +127,21 @@ class SavecoreRun {
     return this.finish(status, 1);
   }
 
-  /** The ksyms image found in the dump when no kernel file was given (the namelist), or why not. */
-  private namelist: Uint8Array | null = null;
-  private namelistProblem = 'no dump header';
+  /** Why there is no namelist when no kernel file was given (the search's own words). */
+  private namelistProblem = 'no kernel file given, and no dump header to search for its symbols';
 
   private async namelistFromDump(kd: Kvm): Promise<void> {
     this.emit({ type: 'phase', phase: 'symbols' });
     const total = kd.machine?.segments.reduce((n, seg) => n + Number(seg.size), 0) ?? 0;
     const meter = new ProgressMeter(this.emit, 'symbols', total);
-    const r = await symbolsFromDump(kd, { signal: this.ctl.signal, onProgress: (d) => meter.update(d) });
-    if (!r.ok) {
-      this.namelistProblem = r.reason;
-      return;
-    }
-    this.namelist = r.image;
-    kd.useNamelist(new MemorySource(r.image));
-    this.log('notice', `no kernel file given: using the crashed kernel's own symbols (ksyms, ${r.tables} table${r.tables === 1 ? '' : 's'}) found in the dump`);
+    const found = await namelistFromDump(kd, { signal: this.ctl.signal, onProgress: (d) => meter.update(d) });
+    if (found.source === 'dump-ksyms') this.log('notice', found.note);
+    else this.namelistProblem = found.note ?? this.namelistProblem;
+  }
+
+  /** The namelist found in the dump (no -N), for the handle invalidation opens. */
+  private dumpNamelist(opened: OpenedDump): DumpSource | null {
+    return opened.kernel ? null : opened.kd.namelistSource;
   }
 
   private checkCancel(): void {
@@ -257,7 +255,7 @@ class SavecoreRun {
       this.result.missingSymbols = [...(syms.missingRequired ? [syms.missingRequired.slice(1)] : []), ...syms.missingOptional];
       this.logAll(syms.log);
       if (!kd.namelistSource) {
-        this.log('err', `no kernel file given (-N), and no ksyms symbol table found in the dump (${this.namelistProblem}): give -N <kernel>`);
+        this.log('err', `${this.namelistProblem}: give -N <kernel>`);
         return this.refuse('refused', `${syms.missingRequired ?? 'namelist'} not in namelist`, { missing: this.result.missingSymbols });
       }
       if (syms.missingRequired) return this.refuse('refused', `${syms.missingRequired} not in namelist`, { missing: this.result.missingSymbols });
@@ -275,7 +273,7 @@ class SavecoreRun {
 
     if (syms === null) throw new Error('internal: dump symbols were not looked up');
 
-    if (o.clear && !o.testOnly) return this.clearOnly(offset);
+    if (o.clear && !o.testOnly) return this.clearOnly(opened, offset);
 
     const presence = await dumpExists(kd, opened.kernel, syms, this.pageSize, Boolean(o.verbose));
     this.logAll(presence.log);
@@ -311,9 +309,9 @@ class SavecoreRun {
   }
 
   /** -c: invalidate without saving; savecore exits 0 whatever kvm_dump_inval says (spec 7.3 step 3). */
-  private async clearOnly(offset: number): Promise<SavecoreResult> {
+  private async clearOnly(opened: OpenedDump, offset: number): Promise<SavecoreResult> {
     this.emit({ type: 'phase', phase: 'invalidate' });
-    const inv = await invalidateDump(this.opts.device, this.opts.kernel ?? null, offset, this.namelist);
+    const inv = await invalidateDump(this.opts.device, this.opts.kernel ?? null, offset, this.dumpNamelist(opened));
     this.result.invalidation = inv;
     if (inv.status !== 'invalidated') this.log('err', `${this.opts.device}: kvm_dump_inval: ${inv.error}`);
     await this.audit.append({ action: 'invalidate', device: this.opts.device, dumpOffset: offset, reason: '-c', ...inv });
@@ -422,7 +420,7 @@ class SavecoreRun {
       const changed = await this.deviceChanged(opened, save.core!.memoryLength, save.core!.memorySha256);
       const inv = changed
         ? { status: 'failed' as const, offset: null, length: null, error: changed }
-        : await invalidateDump(o.device, o.kernel ?? null, offset, this.namelist);
+        : await invalidateDump(o.device, o.kernel ?? null, offset, this.dumpNamelist(opened));
       this.result.invalidation = inv;
       if (inv.status !== 'invalidated' && !changed) this.log('err', `${o.device}: kvm_dump_inval: ${inv.error}`);
       await this.audit.append({ action: 'invalidate', ...base, ...inv, memorySha256: save.core!.memorySha256 });
