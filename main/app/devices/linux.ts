@@ -3,16 +3,10 @@
 
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { DeviceEntry } from '../../../contract/results.ts';
 
-export interface RawDevice {
-  path: string;
-  name: string;
-  kind: 'disk' | 'partition';
-  size: number;
-  model: string | null;
-  removable: boolean | null;
-  parent: string | null;
-}
+/** A device as a platform lists it, before it is opened and probed (the rest of a DeviceEntry). */
+export type RawDevice = Pick<DeviceEntry, 'path' | 'name' | 'kind' | 'size' | 'model' | 'removable' | 'parent'>;
 
 const SKIP = /^(ram|zram|fd|sr|dm-|md)\d*/; // RAM disks, floppies, optical, mapper/raid nodes
 
