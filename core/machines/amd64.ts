@@ -6,7 +6,7 @@ import type { PhysRamSeg } from '../format/kcore.ts';
 import { TRANSLATION_FAILED, type MachineModule, type MachineState, type Translation, type WalkContext } from './machine.ts';
 import { readCpuWord, u64 } from './cpu-data.ts';
 import { readPresentEntry, translated } from './walk-step.ts';
-import { decodeCountedSegments, x86Pa2off } from './x86-segments.ts';
+import { decodeCountedSegments, x86Pa2off, type SegmentTable } from './x86-segments.ts';
 
 const LITTLE_ENDIAN = true;
 const SEGMENTS_OFFSET = 16; // ALIGN(sizeof(cpu_kcore_hdr_t)) with ALIGNBYTES 7
@@ -67,18 +67,22 @@ export async function amd64Kvatop(ctx: WalkContext, ptdpaddr: bigint, vaIn: bigi
 class Amd64State implements MachineState {
   readonly name = 'amd64' as const;
   readonly segments: readonly PhysRamSeg[];
+  readonly segmentCount: number;
+  private readonly table: SegmentTable;
   readonly fields: Readonly<Record<string, bigint>>;
   private readonly ptdpaddr: bigint;
 
   constructor(cpuData: Uint8Array) {
     this.ptdpaddr = readCpuWord(cpuData, 0, 8, LITTLE_ENDIAN);
     const nmemsegs = readCpuWord(cpuData, 8, 8, LITTLE_ENDIAN);
-    this.segments = decodeCountedSegments(cpuData, SEGMENTS_OFFSET, nmemsegs, LITTLE_ENDIAN);
+    this.table = decodeCountedSegments(cpuData, SEGMENTS_OFFSET, nmemsegs, LITTLE_ENDIAN);
+    this.segments = this.table.segments;
+    this.segmentCount = this.table.count;
     this.fields = Object.freeze({ ptdpaddr: this.ptdpaddr, nmemsegs });
   }
 
   pa2off(pa: bigint): number {
-    return x86Pa2off(this.segments, pa);
+    return x86Pa2off(this.table, pa);
   }
 
   kvatop(ctx: WalkContext, va: bigint): Promise<Translation> {

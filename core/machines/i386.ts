@@ -14,7 +14,7 @@ import {
 import { readCpuWord, u32 } from './cpu-data.ts';
 import { I386_KCORE_PAE, i386PaeKvatop } from './i386pae.ts';
 import { readPresentEntry, translated } from './walk-step.ts';
-import { decodeCountedSegments, x86Pa2off } from './x86-segments.ts';
+import { decodeCountedSegments, x86Pa2off, type SegmentTable } from './x86-segments.ts';
 
 const LITTLE_ENDIAN = true;
 const SEGMENTS_OFFSET = 8; // ALIGN(sizeof(cpu_kcore_hdr_t)) with ALIGNBYTES 3
@@ -57,13 +57,17 @@ export function isPaeHeader(pdppaddr: bigint): boolean {
 class I386State implements MachineState {
   readonly name: 'i386' | 'i386pae';
   readonly segments: readonly PhysRamSeg[];
+  readonly segmentCount: number;
+  private readonly table: SegmentTable;
   readonly fields: Readonly<Record<string, bigint>>;
   private readonly pdppaddr: bigint;
 
   constructor(cpuData: Uint8Array) {
     this.pdppaddr = readCpuWord(cpuData, 0, 4, LITTLE_ENDIAN);
     const nmemsegs = readCpuWord(cpuData, 4, 4, LITTLE_ENDIAN);
-    this.segments = decodeCountedSegments(cpuData, SEGMENTS_OFFSET, nmemsegs, LITTLE_ENDIAN);
+    this.table = decodeCountedSegments(cpuData, SEGMENTS_OFFSET, nmemsegs, LITTLE_ENDIAN);
+    this.segments = this.table.segments;
+    this.segmentCount = this.table.count;
     this.fields = Object.freeze({ pdppaddr: this.pdppaddr, nmemsegs });
     // Spec 9.11: C keeps this choice in a process-wide static (last _kvm_initvtop wins). The
     // interface requires per-handle state, so each handle keeps its own walk.
@@ -71,7 +75,7 @@ class I386State implements MachineState {
   }
 
   pa2off(pa: bigint): number {
-    return x86Pa2off(this.segments, pa);
+    return x86Pa2off(this.table, pa);
   }
 
   kvatop(ctx: WalkContext, va: bigint): Promise<Translation> {

@@ -32,8 +32,12 @@ export const TRANSLATION_FAILED: Translation = Object.freeze({ cc: 0, pa: 0xffff
 export interface MachineState {
   /** Flavour actually in effect (i386 vs i386pae is decided by the header's PAE bit). */
   readonly name: MachineName;
-  /** The phys_ram_seg_t entries pa2off walks, in header order. */
+  /**
+   * The phys_ram_seg_t entries pa2off walks, in header order — at most MAX_DECODED_SEGMENTS of
+   * them; segmentCount says how many the table really has (more only in a corrupt header).
+   */
   readonly segments: readonly PhysRamSeg[];
+  readonly segmentCount: number;
   /** Header fields worth showing (ptdpaddr, pdppaddr, tcr1, ttbr1, nmemsegs, …), raw values. */
   readonly fields: Readonly<Record<string, bigint>>;
   /**

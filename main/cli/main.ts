@@ -7,7 +7,7 @@ import type { MachineName } from '../../core/machines/machine.ts';
 import {
   invalCommand, kvatopCommand, mkheaderCommand, nlistCommand, readCommand, scanCommand, wrtheaderCommand,
 } from './kvm-commands.ts';
-import { dropOutputWhenReaderCloses, makeEmitter } from './output.ts';
+import { dropOutputWhenReaderCloses, makeEmitter, printJsonFailure } from './output.ts';
 import { parseAddress, parseByteCount, parseCInt, UsageError } from './numbers.ts';
 import { registerSavecore } from './savecore-command.ts';
 import { serveCommand } from '../serve/command.ts';
@@ -61,6 +61,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--va <addr>', 'virtual address')
     .option('--symbol <name>', 'symbol whose address to read from')
     .requiredOption('--length <n>', 'bytes to read')
+    .option('--out <file>', 'write the bytes read, raw, to this new file (any length, constant memory)')
     .action(run((o, out) => {
       if ((o.va === undefined) === (o.symbol === undefined)) throw new UsageError('give exactly one of --va and --symbol');
       return readCommand({
@@ -68,6 +69,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
         va: o.va === undefined ? undefined : parseAddress(o.va as string, '--va'),
         symbol: o.symbol as string | undefined,
         length: parseByteCount(o.length as string, '--length'),
+        out: o.out as string | undefined,
       }, out);
     }));
 
@@ -141,15 +143,23 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv, { from: 'user' });
     return code;
   } catch (e) {
+    // --json promises exactly one JSON object on stdout, whatever happens.
+    const json = argv.includes('--json');
     if (e instanceof UsageError) {
       process.stderr.write(`kvmdump: ${e.message}\n`);
+      if (json) printJsonFailure(e.message, 'usage');
       return 1;
     }
-    const ce = e as { code?: string; exitCode?: number };
+    const ce = e as { code?: string; exitCode?: number; message?: string };
     if (typeof ce.code === 'string' && ce.code.startsWith('commander.')) {
-      return ce.code === 'commander.helpDisplayed' || ce.code === 'commander.version' ? 0 : 1;
+      const ok = ce.code === 'commander.helpDisplayed' || ce.code === 'commander.version';
+      if (json && !ok) printJsonFailure(String(ce.message ?? ce.code).replace(/^error: /, ''), 'usage');
+      return ok ? 0 : 1;
     }
-    throw e;
+    if (!json) throw e;
+    process.stderr.write(`kvmdump: internal error: ${e instanceof Error && e.stack ? e.stack : String(e)}\n`);
+    printJsonFailure(`internal error: ${e instanceof Error ? e.message : String(e)}`, 'internal');
+    return 70;
   }
 }
 

@@ -184,7 +184,7 @@ describe('savecore core files as --dump', () => {
       expect(mk.json).toMatchObject({ result: -1, error: 'already has a dump header', machine: 'amd64', dumpOffset: 536, cpuDataSize: 504 });
       const rd = kvmdump(['read', '--kernel', f.kernel, '--dump', path, '--symbol', 'hostname', '--length', '256', '--json']);
       expect(rd.json.hex).toBe(toHex(img.facts.symbols.hostname.bytes));
-      const out = join(f.dir, 'again.bin');
+      const out = join(f.dir, `again-${path.endsWith('.gz') ? 'gz' : 'plain'}.bin`); // outputs are never overwritten
       expect(kvmdump(['wrtheader', '--kernel', f.kernel, '--dump', path, '--dumpsize', String(img.facts.dumpsizePages * 4096), '--out', out, '--json']).json.result).toBe(536);
       expect(Buffer.compare(readFileSync(out), readFileSync(hdr))).toBe(0);
     }
