@@ -35,7 +35,7 @@ export const savecoreRunner: SavecoreRunner = async (req: SavecoreRequest) => {
   const problem = [...result.messages].reverse().find((m) => m.priority === 'err' || m.priority === 'alert');
   if (result.exitCode !== 0 || !result.files) throw new Error(problem?.message ?? `savecore: ${result.status}`);
   const { core, kernel, manifest, report } = result.files;
-  return { outputs: [core, kernel, manifest, ...(report ? [report] : [])], message: result.status, archive: await archiveSummary(result) };
+  return { outputs: [core, kernel, ...(manifest ? [manifest] : []), ...(report ? [report] : [])], message: result.status, archive: await archiveSummary(result) };
 };
 
 /** The hashes the job computed (core, kernel, report) plus the manifest's, hashed here as written. */
@@ -52,7 +52,7 @@ async function archiveSummary(result: SavecoreResult): Promise<ArchiveSummary | 
     files: [
       { role: 'core', path: save.core.path, size: save.core.size, sha256: save.core.sha256 },
       { role: 'kernel', path: save.kernel.path, size: save.kernel.size, sha256: save.kernel.sha256 },
-      await entry('manifest', files.manifest),
+      ...(files.manifest ? [await entry('manifest', files.manifest)] : []),
       ...(files.report ? [await entry('report', files.report)] : []),
     ],
     memorySha256: save.core.memorySha256,

@@ -26,8 +26,7 @@ import {
   DEFAULT_BLOCK_SIZE, DEFAULT_GZIP_CHUNK, DEFAULT_LEVEL, DEFAULT_PAGE_SIZE, type SavecoreOptions,
 } from './options.ts';
 import { saveCore, type SaveResult } from './save.ts';
-import { existsMessage, firstExisting, removeStalePartials, writeFileDurably } from './writer.ts';
-import { createHash } from 'node:crypto';
+import { existsMessage, firstExisting, ReadBackMismatch, removeStalePartials, writeFileVerified } from './writer.ts';
 import { readRegion } from './copy.ts';
 import { streamSha256 } from './hash.ts';
 
@@ -67,7 +66,7 @@ export interface SavecoreResult {
   dumpOffset: number | null;
   candidates: ScanCandidate[] | null;
   bounds: number | null;
-  files: { core: string; kernel: string; manifest: string; report: string | null } | null;
+  files: { core: string; kernel: string; manifest: string | null; report: string | null } | null;
   save: SaveResult | null;
   invalidation: InvalidationResult | null;
   /** Symbols the dump kernel lacked (required ones make the run fail). */
@@ -335,7 +334,7 @@ class SavecoreRun {
     const stale = await removeStalePartials(dir);
     if (stale.length) await this.audit.append({ action: 'cleanup', device: o.device, removed: stale });
 
-    const { bounds, warnings } = await takeBounds(dir);
+    const { bounds, warnings, rewriteFailed: boundsFailed } = await takeBounds(dir);
     for (const w of warnings) this.log('warning', w);
     this.result.bounds = bounds;
     const gz = o.compress ? '.gz' : '';
@@ -391,7 +390,7 @@ class SavecoreRun {
     await this.audit.append({ action: 'save', ...base, core: save.core, kernel: save.kernel });
 
     this.emit({ type: 'phase', phase: 'report' });
-    const { report, reportFile } = await this.writeReport(kd, reportPath, offset);
+    const { report, reportFile, writeFailed: reportFailed } = await this.writeReport(kd, reportPath, offset);
 
     this.emit({ type: 'phase', phase: 'manifest' });
     const manifestInput: ManifestInput = {
@@ -411,8 +410,21 @@ class SavecoreRun {
       warnings: this.result.messages.filter((m) => m.priority === 'warning').map((m) => m.message),
     };
     // Written before the dump is touched, so an invalidated dump always has a complete archive.
-    await this.writeManifest(manifestPath, manifestInput);
-    this.result.files = { core: corePath, kernel: kernelPath, manifest: manifestPath, report: reportFile ? reportPath : null };
+    const manifestFailed = await this.writeManifest(manifestPath, manifestInput);
+    this.result.files = { core: corePath, kernel: kernelPath, manifest: manifestFailed ? null : manifestPath, report: reportFile ? reportPath : null };
+
+    // A file that failed fails the run; a core short of the dump (savecore saves those) only stops invalidation.
+    const incomplete = incompleteArchive({
+      dumpbytes, memoryLength: save.core?.memoryLength ?? 0, segmentBytes: segmentBytesOf(kd),
+      failures: [boundsFailed, reportFailed, manifestFailed],
+    });
+    const filesFailed = [boundsFailed, reportFailed, manifestFailed].some((f) => f !== null);
+    if (incomplete && (filesFailed || !o.keep)) {
+      const text = `the archive in ${dir} is incomplete (${incomplete}); the dump on ${o.device} was NOT invalidated`;
+      this.log('err', text);
+      this.result.invalidation = { status: 'skipped', offset: null, length: null, error: incomplete };
+      return this.refuse('failed', text, { bounds });
+    }
 
     if (!o.keep) {
       this.checkCancel();
@@ -424,8 +436,10 @@ class SavecoreRun {
       this.result.invalidation = inv;
       if (inv.status !== 'invalidated' && !changed) this.log('err', `${o.device}: kvm_dump_inval: ${inv.error}`);
       await this.audit.append({ action: 'invalidate', ...base, ...inv, memorySha256: save.core!.memorySha256 });
-      await this.writeManifest(manifestPath, { ...manifestInput, invalidation: inv });
+      const rewriteFailed = await this.writeManifest(manifestPath, { ...manifestInput, invalidation: inv });
       if (changed) return this.finish('refused', 1);
+      // The dump's fate is in the audit log; the manifest still says 'pending' and the next run reconciles it.
+      if (rewriteFailed) return this.finish('failed', 1);
     } else {
       this.result.invalidation = { status: 'skipped', offset: null, length: null, error: null };
     }
@@ -457,28 +471,43 @@ class SavecoreRun {
     return text;
   }
 
-  private async writeReport(kd: Kvm, path: string, dumpOffset: number): Promise<{ report: unknown; reportFile: ManifestInput['reportFile'] }> {
+  /**
+   * The triage report. A report that cannot be built (the dump's data defeats triage) is a warning
+   * and no file; a report that was built but could not be written is an incomplete archive.
+   */
+  private async writeReport(kd: Kvm, path: string, dumpOffset: number): Promise<{ report: unknown; reportFile: ManifestInput['reportFile']; writeFailed: string | null }> {
+    let report;
     try {
       // The dump header's offset on the device is known here: the report records it.
-      const report = await buildTriageReport(kd, { dumpOffset });
-      const text = formatReportText(report);
-      await writeFileDurably(path, text);
-      const bytes = Buffer.from(text, 'utf8');
-      return {
-        report: JSON.parse(JSON.stringify(report, bigintAsHex)),
-        reportFile: { name: path.slice(path.lastIndexOf('/') + 1), size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') },
-      };
+      report = await buildTriageReport(kd, { dumpOffset });
     } catch (e) {
       this.log('warning', `${path}: triage report not written: ${(e as Error).message}`);
-      return { report: null, reportFile: null };
+      return { report: null, reportFile: null, writeFailed: null };
+    }
+    const text = formatReportText(report);
+    try {
+      const sha256 = await writeFileVerified(path, text);
+      return {
+        report: JSON.parse(JSON.stringify(report, bigintAsHex)),
+        reportFile: { name: path.slice(path.lastIndexOf('/') + 1), size: Buffer.byteLength(text, 'utf8'), sha256 },
+        writeFailed: null,
+      };
+    } catch (e) {
+      const why = `${path}: ${fileErrorText(e)}`;
+      this.log('err', why);
+      return { report: null, reportFile: null, writeFailed: why };
     }
   }
 
-  private async writeManifest(path: string, input: ManifestInput): Promise<void> {
+  /** Write (or rewrite) the manifest durably and read it back; the failure's text, or null. */
+  private async writeManifest(path: string, input: ManifestInput): Promise<string | null> {
     try {
-      await writeFileDurably(path, JSON.stringify(buildManifest(input), bigintAsHex, 2) + '\n');
+      await writeFileVerified(path, JSON.stringify(buildManifest(input), bigintAsHex, 2) + '\n');
+      return null;
     } catch (e) {
-      this.log('err', `${path}: ${strerror(errnoOf(e))}`);
+      const why = `${path}: ${fileErrorText(e)}`;
+      this.log('err', why);
+      return why;
     }
   }
 
@@ -516,6 +545,30 @@ function identityOf(src: OpenedDump['rawDump'], path: string): DeviceIdentity {
     path, realPath: id?.realPath ?? null, dev: id?.dev ?? null, ino: id?.ino ?? null, rdev: id?.rdev ?? null,
     kind: id?.mode ?? src.kind, size: id?.size ?? src.size,
   };
+}
+
+/** strerror for system errors, the message for a read-back mismatch. */
+function fileErrorText(e: unknown): string {
+  return e instanceof ReadBackMismatch ? e.message : strerror(errnoOf(e));
+}
+
+/** Bytes of memory the dump header's segments describe. */
+function segmentBytesOf(kd: Kvm): number {
+  return (kd.machine?.segments ?? []).reduce((n, seg) => n + Number(seg.size), 0);
+}
+
+/**
+ * Why an archive may not stand in for the dump, or null when it can: invalidation destroys the
+ * original, so every file must be on disk and read back, and the core must hold the whole dump.
+ */
+export function incompleteArchive(a: { dumpbytes: number; memoryLength: number; segmentBytes: number; failures: (string | null)[] }): string | null {
+  const failed = a.failures.filter((f): f is string => f !== null);
+  if (failed.length) return `not written: ${failed.join('; ')}`;
+  if (a.segmentBytes <= 0) return 'the dump header describes no memory';
+  if (a.dumpbytes <= 0) return `the dump size is ${a.dumpbytes} bytes`;
+  if (a.memoryLength !== a.dumpbytes) return `the core holds ${a.memoryLength} bytes of memory, the dump ${a.dumpbytes}`;
+  if (a.dumpbytes < a.segmentBytes) return `the dump size (${a.dumpbytes} bytes) is less than the ${a.segmentBytes} bytes its segments describe`;
+  return null;
 }
 
 /** Whether a directory exists (the CLI checks it before running). */
