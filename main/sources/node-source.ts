@@ -264,6 +264,15 @@ class NodeFileSource implements NodeSource {
     return n;
   };
 
+  async sync(): Promise<void> {
+    this.checkUsable('write', 0);
+    try {
+      await this.handle.sync();
+    } catch (e) {
+      throw ioError(this.identity.path, 'fsync', e);
+    }
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

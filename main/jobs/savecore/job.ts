@@ -20,7 +20,8 @@ import {
 } from './checks.ts';
 import { KSYMS_SYMBOLS, type KsymsAddresses } from '../../../core/ksyms/rebuild.ts';
 import { ProgressMeter, type EventSink, type SavecoreEvent } from './events.ts';
-import { invalidateDump, type InvalidationResult } from './invalidate.ts';
+import { invalidateDump, type InvalidationResult, type InvalidationSteps } from './invalidate.ts';
+import { reconcilePendingManifests } from './reconcile.ts';
 import { buildManifest, readBootTime, type DeviceIdentity, type ManifestInput } from './manifest.ts';
 import {
   DEFAULT_BLOCK_SIZE, DEFAULT_GZIP_CHUNK, DEFAULT_LEVEL, DEFAULT_PAGE_SIZE, type SavecoreOptions,
@@ -38,6 +39,8 @@ export interface SavecoreHooks {
   beforeVerify?(tempCorePath: string): Promise<void> | void;
   /** After each block of memory is copied (tests cancel mid-copy here). */
   onBlockCopied?(done: number, total: number): void;
+  /** After the invalidating write is fsynced, before the manifest records it (tests kill here). */
+  afterInvalidate?(): Promise<void> | void;
 }
 
 export interface SavecoreControl {
@@ -162,6 +165,8 @@ class SavecoreRun {
 
   private async runChecked(): Promise<SavecoreResult> {
     const o = this.opts;
+    // Any run that may write here first settles what an interrupted run left 'pending'.
+    if (!o.testOnly) for (const r of await reconcilePendingManifests(o.directory, this.audit)) this.log('warning', r);
     const offset = o.dumpOffset ?? (await this.findDump());
     if (offset === null) return this.result;
     this.result.dumpOffset = offset;
@@ -310,7 +315,8 @@ class SavecoreRun {
   /** -c: invalidate without saving; savecore exits 0 whatever kvm_dump_inval says (spec 7.3 step 3). */
   private async clearOnly(opened: OpenedDump, offset: number): Promise<SavecoreResult> {
     this.emit({ type: 'phase', phase: 'invalidate' });
-    const inv = await invalidateDump(this.opts.device, this.opts.kernel ?? null, offset, this.dumpNamelist(opened));
+    const inv = await invalidateDump(this.opts.device, this.opts.kernel ?? null, offset, this.dumpNamelist(opened),
+      this.invalidationSteps({ device: this.opts.device, dumpOffset: offset, reason: '-c' }));
     this.result.invalidation = inv;
     if (inv.status !== 'invalidated') this.log('err', `${this.opts.device}: kvm_dump_inval: ${inv.error}`);
     await this.audit.append({ action: 'invalidate', device: this.opts.device, dumpOffset: offset, reason: '-c', ...inv });
@@ -432,7 +438,7 @@ class SavecoreRun {
       const changed = await this.deviceChanged(opened, save.core!.memoryLength, save.core!.memorySha256);
       const inv = changed
         ? { status: 'failed' as const, offset: null, length: null, error: changed }
-        : await invalidateDump(o.device, o.kernel ?? null, offset, this.dumpNamelist(opened));
+        : await invalidateDump(o.device, o.kernel ?? null, offset, this.dumpNamelist(opened), this.invalidationSteps({ ...base, manifest: manifestPath }));
       this.result.invalidation = inv;
       if (inv.status !== 'invalidated' && !changed) this.log('err', `${o.device}: kvm_dump_inval: ${inv.error}`);
       await this.audit.append({ action: 'invalidate', ...base, ...inv, memorySha256: save.core!.memorySha256 });
@@ -444,6 +450,16 @@ class SavecoreRun {
       this.result.invalidation = { status: 'skipped', offset: null, length: null, error: null };
     }
     return this.finish('saved', 0);
+  }
+
+  /** The intent is on disk before the device is touched: a run killed after the write is never silent. */
+  private invalidationSteps(what: { device: string; [key: string]: unknown }): InvalidationSteps {
+    return {
+      beforeWrite: async () => (await this.audit.append({ action: 'invalidate-intent', ...what }))
+        ? null
+        : `the audit log could not record the intent (${this.audit.failures.at(-1)})`,
+      afterWrite: this.ctl.hooks?.afterInvalidate,
+    };
   }
 
   /** Re-read the dump's memory just before invalidating: a dump that changed since it was saved stays. */
