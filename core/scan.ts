@@ -33,26 +33,41 @@ export interface ScanOptions {
   maxCpuDataSize?: number;
   onProgress?: (scanned: number, total: number) => void;
   signal?: CancelSignal;
+  /**
+   * Read at most this many bytes. A source without a known size (an endless device such as
+   * /dev/zero) is read up to UNSIZED_SCAN_LIMIT unless this says otherwise.
+   */
+  maxBytes?: number;
+  /** Called once when the scan stopped at maxBytes (or the unsized default) before the end. */
+  onLimit?: (scannedBytes: number) => void;
 }
 
 const SECTOR = 512;
+
+/** How far a source without a size is scanned by default: a whole disk's worth, never forever. */
+export const UNSIZED_SCAN_LIMIT = 64 * 2 ** 30;
 
 export async function scanForDumps(src: DumpSource, opts: ScanOptions = {}): Promise<ScanCandidate[]> {
   const chunkSize = opts.chunkSize ?? 1 << 20;
   const maxCpu = opts.maxCpuDataSize ?? 16 << 20;
   const total = src.size;
+  const limit = Math.min(opts.maxBytes ?? Infinity, total === 0 ? UNSIZED_SCAN_LIMIT : Infinity);
   const chunk = new Uint8Array(chunkSize);
   const found: ScanCandidate[] = [];
   for (let base = 0; total === 0 || base < total; base += chunkSize) {
     opts.signal?.throwIfAborted();
-    const n = await preadFully(src, chunk, base);
+    if (base >= limit) {
+      if (total === 0 || limit < total) opts.onLimit?.(limit);
+      break;
+    }
+    const n = await preadFully(src, chunk.subarray(0, Math.min(chunkSize, limit - base)), base);
     for (let off = 0; off + KCORE_SEG_SIZE <= n; off += SECTOR) {
       if (chunk[off + 2] !== 0x8f || chunk[off + 3] !== 0xca) continue; // fast reject before decoding
       const cand = await examine(src, base + off, chunk.subarray(off, off + KCORE_SEG_SIZE), maxCpu, total);
       if (cand) found.push(cand);
     }
-    opts.onProgress?.(Math.min(base + n, total || base + n), total);
-    if (n < chunkSize) break;
+    opts.onProgress?.(Math.min(base + n, total || base + n), total || limit);
+    if (n < Math.min(chunkSize, limit - base)) break; // the end of the source
   }
   return found;
 }

@@ -7,7 +7,7 @@ import type { OpName } from '../../contract/op-names.ts';
 import type { OpArgs, OpResult } from '../../contract/operations.ts';
 import { openDump } from '../session/open-dump.ts';
 import type { HandlerContext, HandlerDeps } from './context.ts';
-import { dispatch, type Implementations } from './dispatch.ts';
+import { dispatch, type CallContext, type Implementations } from './dispatch.ts';
 import { JobRegistry, type JobListener } from './jobs.ts';
 import { appInfoOp, listDevicesOp, listRecentOp, pickFileOp, pickSaveFileOp } from './ops/app-ops.ts';
 import { closeDumpOp, headerOp, mkheaderOp, openDumpOp, scanOp, startOpenOp, startScanOp } from './ops/dump-ops.ts';
@@ -23,7 +23,7 @@ export type { HandlerDeps, Dialogs } from './context.ts';
 
 export interface Handlers {
   /** Validate and run one operation; unknown names and bad arguments come back as errors. */
-  call(op: unknown, args: unknown): Promise<Outcome<unknown>>;
+  call(op: unknown, args: unknown, context?: CallContext): Promise<Outcome<unknown>>;
   /** The typed form of call, for code that knows the operation at compile time. */
   invoke<K extends OpName>(op: K, args: OpArgs<K>): Promise<Outcome<OpResult<K>>>;
   onJobEvent(listener: JobListener): () => void;
@@ -37,7 +37,7 @@ export interface Handlers {
 export function createHandlers(deps: HandlerDeps): Handlers {
   const ctx: HandlerContext = {
     deps,
-    sessions: new SessionRegistry(),
+    sessions: new SessionRegistry(deps.sessionLimits),
     jobs: new JobRegistry(),
     recent: new RecentFiles(deps.userDataDir),
     services: deps.services ?? builtinServices,
@@ -53,7 +53,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     openDump: (a) => openDumpOp(ctx, a),
     startOpen: (a) => startOpenOp(ctx, a),
     closeDump: (a) => closeDumpOp(ctx, a),
-    scan: (a) => scanOp(ctx, a),
+    scan: (a, c) => scanOp(ctx, a, c.signal),
     startScan: (a) => startScanOp(ctx, a),
     header: (a) => headerOp(ctx, a),
     mkheader: (a) => mkheaderOp(ctx, a),
@@ -69,7 +69,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     triage: (a) => triageOp(ctx, a),
   };
   const policy = { allowWrite: deps.allowWrite, onInternalError: deps.onInternalError };
-  const call = (op: unknown, args: unknown) => dispatch(impl, policy, op, args);
+  const call = (op: unknown, args: unknown, context?: CallContext) => dispatch(impl, policy, op, args, context);
   return {
     call,
     invoke: (op, args) => call(op, args) as never,

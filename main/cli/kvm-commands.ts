@@ -270,7 +270,7 @@ export async function nlistCommand(args: { kernel: string; names: string[]; mach
   }
 }
 
-export async function scanCommand(args: { dump: string; progress?: boolean }, out: Emitter): Promise<Exit> {
+export async function scanCommand(args: { dump: string; progress?: boolean; maxBytes?: number }, out: Emitter): Promise<Exit> {
   let src;
   try {
     src = await openSource(args.dump);
@@ -280,15 +280,21 @@ export async function scanCommand(args: { dump: string; progress?: boolean }, ou
     return 1;
   }
   try {
+    let stoppedAt: number | null = null;
     const candidates = await scanForDumps(src, {
       onProgress: args.progress ? (done, total) => process.stderr.write(`\rscanned ${done} of ${total} bytes`) : undefined,
+      maxBytes: args.maxBytes,
+      onLimit: (at) => (stoppedAt = at),
     });
     if (args.progress) process.stderr.write('\n');
-    out.result({ candidates }, () =>
-      candidates.length === 0
+    const limitNote = stoppedAt === null ? null
+      : `stopped after ${stoppedAt} bytes (${src.size === 0 ? 'the source has no known size' : 'the --max-bytes limit'}); give --max-bytes to scan further`;
+    out.result({ candidates, ...(limitNote ? { stoppedAt, note: limitNote } : {}) }, () => [
+      ...(candidates.length === 0
         ? ['no dump header found']
-        : candidates.map((c) => `offset ${c.offset} (dumplo ${c.offset / 512}): ${c.machine}, header ${c.headerSize} bytes, ${c.segments} segments, ${c.memoryBytes} bytes of memory${c.complete ? '' : ' (image too short: incomplete dump)'}${c.notes.length ? ` [${c.notes.join('; ')}]` : ''}`),
-    );
+        : candidates.map((c) => `offset ${c.offset} (dumplo ${c.offset / 512}): ${c.machine}, header ${c.headerSize} bytes, ${c.segments} segments, ${c.memoryBytes} bytes of memory${c.complete ? '' : ' (image too short: incomplete dump)'}${c.notes.length ? ` [${c.notes.join('; ')}]` : ''}`)),
+      ...(limitNote ? [limitNote] : []),
+    ]);
     return 0;
   } finally {
     await src.close();

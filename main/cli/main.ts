@@ -89,8 +89,12 @@ export function buildProgram(setExit: (code: number) => void): Command {
   program.command('scan').description('find dump headers on a device or image when dumplo is unknown')
     .requiredOption('--dump <file>', 'device or image')
     .option('--progress', 'show progress on stderr')
+    .option('--max-bytes <n>', 'read at most this many bytes (default: all of a sized source, 64 GiB of one without a size)')
     .option('--json', 'print one JSON object on stdout')
-    .action(run((o, out) => scanCommand({ dump: o.dump as string, progress: Boolean(o.progress) }, out)));
+    .action(run((o, out) => scanCommand({
+      dump: o.dump as string, progress: Boolean(o.progress),
+      maxBytes: o.maxBytes === undefined ? undefined : parseByteCount(o.maxBytes as string, '--max-bytes'),
+    }, out)));
 
   program.command('serve').description('run the workbench in a browser: a token-protected server on 127.0.0.1')
     .option('--port <n>', 'port to listen on; 0 picks a free one', '0')

@@ -95,8 +95,8 @@ export async function closeDumpOp(ctx: HandlerContext, a: OpParsedArgs<'closeDum
   return { closed: await ctx.sessions.close(a.sessionId) };
 }
 
-export async function scanOp(_ctx: HandlerContext, a: OpParsedArgs<'scan'>): Promise<ScanResult> {
-  return scanPath(a.path);
+export async function scanOp(_ctx: HandlerContext, a: OpParsedArgs<'scan'>, signal?: AbortSignal): Promise<ScanResult> {
+  return scanPath(a.path, signal ? { signal } : {});
 }
 
 /** Scan a device or image for dump headers (read-only), with optional progress and cancel. */
