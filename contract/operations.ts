@@ -82,6 +82,8 @@ export const operations = {
     compress: z.boolean(),
     /** Clear the dump afterwards as savecore(8) does (a write: needs the app's write permission). */
     invalidate: z.boolean().optional(),
+    /** savecore -f: save although the crash time is out of range or dumpmag does not match. */
+    force: z.boolean().optional(),
   })),
   /** scan as a job: progress over the whole device, and cancellable (a disk can be large). */
   startScan: op<R.JobStarted>()(z.strictObject({ path: filePath })),

@@ -18,6 +18,7 @@ export const savecoreRunner: SavecoreRunner = async (req: SavecoreRequest) => {
       dumpOffset: req.dumpOffset ?? undefined,
       compress: req.compress,
       keep: !req.invalidate,
+      force: req.force,
     },
     {
       signal: req.signal,
@@ -32,8 +33,7 @@ export const savecoreRunner: SavecoreRunner = async (req: SavecoreRequest) => {
     },
   );
   if (result.status === 'cancelled') throw new Error('cancelled');
-  const problem = [...result.messages].reverse().find((m) => m.priority === 'err' || m.priority === 'alert');
-  if (result.exitCode !== 0 || !result.files) throw new Error(problem?.message ?? `savecore: ${result.status}`);
+  if (result.exitCode !== 0 || !result.files) throw new Error(explainFailure(result));
   const { core, kernel, manifest, report } = result.files;
   return { outputs: [core, kernel, ...(manifest ? [manifest] : []), ...(report ? [report] : [])], message: result.status, archive: await archiveSummary(result) };
 };
@@ -60,4 +60,26 @@ async function archiveSummary(result: SavecoreResult): Promise<ArchiveSummary | 
     kernelSource: save.kernel.source,
     invalidation: result.invalidation?.status ?? 'skipped',
   };
+}
+
+/**
+ * A failed or refused export in words a user can act on: what savecore objected to, and what to
+ * do about it (savecore's own log lines alone — "reboot" — say neither).
+ */
+export function explainFailure(result: SavecoreResult): string {
+  const reason = result.refusal ?? '';
+  const lastError = [...result.messages].reverse().find((m) => m.priority === 'err')?.message;
+  if (reason === 'crash time unusable') {
+    const when = result.crashTime !== null ? new Date(result.crashTime * 1000).toISOString().replace('.000Z', ' UTC').replace('T', ' ') : 'unreadable';
+    return `savecore refused: the crash time (${when}) is more than 60 days from now, or unreadable, so savecore calls the dump time unreasonable. `
+      + 'A disk from a machine that crashed long ago is the usual forensic case: tick "Force (savecore -f)" and start again.';
+  }
+  if (reason === 'not enough free space') return `savecore refused: ${lastError ?? 'not enough free space in the directory'} (minfree). Choose a directory with more room, or force (-f).`;
+  if (result.status === 'no-dump') {
+    return reason.startsWith('dumpmag')
+      ? 'savecore found no dump to save: dumpmag does not hold the magic (the dump was already saved and invalidated, or the kernel does not match it). Force (-f) saves it anyway.'
+      : `savecore found no dump to save: ${reason || 'no dump header'}.`;
+  }
+  const why = lastError ?? reason ?? result.status;
+  return `savecore ${result.status === 'refused' ? 'refused' : 'failed'}: ${why}`;
 }

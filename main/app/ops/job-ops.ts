@@ -21,6 +21,7 @@ export async function startSavecoreOp(ctx: HandlerContext, a: OpParsedArgs<'star
     outDir: a.outDir,
     compress: a.compress,
     invalidate: a.invalidate ?? false,
+    force: a.force ?? false,
     signal: r.signal,
     onProgress: (done, total, message) => r.progress(done, total, message ?? null),
   }));

@@ -76,6 +76,8 @@ export interface SavecoreResult {
   missingSymbols: string[];
   panicMessage: string | null;
   crashTime: number | null;
+  /** Why the run stopped short (the audit log's refusal reason), when it did. */
+  refusal: string | null;
 }
 
 class Cancelled extends Error {}
@@ -104,7 +106,7 @@ class SavecoreRun {
     this.audit = AuditLog.inDirectory(opts.directory, !opts.testOnly);
     this.result = {
       exitCode: 1, status: 'failed', messages: [], device: opts.device, directory: opts.directory, dumpOffset: opts.dumpOffset ?? null,
-      candidates: null, bounds: null, files: null, save: null, invalidation: null, missingSymbols: [], panicMessage: null, crashTime: null,
+      candidates: null, bounds: null, files: null, save: null, invalidation: null, missingSymbols: [], panicMessage: null, crashTime: null, refusal: null,
     };
   }
 
@@ -125,6 +127,7 @@ class SavecoreRun {
   }
 
   private async refuse(status: SavecoreStatus, reason: string, extra: Record<string, unknown> = {}): Promise<SavecoreResult> {
+    this.result.refusal = reason;
     await this.audit.append({ action: 'refusal', device: this.opts.device, dumpOffset: this.result.dumpOffset, status, reason, ...extra });
     return this.finish(status, 1);
   }
