@@ -29,6 +29,8 @@ export interface OpenDumpOptions {
    * kvm_nlist has no such fallback.
    */
   symbolsFromDump?: { limitBytes?: number; onProgress?: (done: number, total: number) => void };
+  /** Fault injection for tests: wraps the device's source (EIO, short reads, early EOF). */
+  wrapDevice?: (src: DumpSource) => DumpSource;
 }
 
 /** Where nlist's symbols come from. */
@@ -64,8 +66,9 @@ export async function openDump(opts: OpenDumpOptions): Promise<OpenedDump> {
   try {
     const kernel = opts.kernelPath ? await openOrExplain(opts.kernelPath, false) : null;
     if (kernel) closers.push(() => kernel.close());
-    const rawDump = await openOrExplain(opts.dumpPath, opts.writable ?? false);
-    closers.push(() => rawDump.close());
+    const opened = await openOrExplain(opts.dumpPath, opts.writable ?? false);
+    closers.push(() => opened.close());
+    const rawDump = opts.wrapDevice ? opts.wrapDevice(opened) : opened;
     const compressed = await isGzip(rawDump);
     if (compressed && opts.writable) throw new OpenError(`${opts.dumpPath}: a compressed core cannot be written to; invalidate the dump device instead`);
     const dump: DumpSource = compressed

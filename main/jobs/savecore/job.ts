@@ -41,6 +41,8 @@ export interface SavecoreHooks {
   onBlockCopied?(done: number, total: number): void;
   /** After the invalidating write is fsynced, before the manifest records it (tests kill here). */
   afterInvalidate?(): Promise<void> | void;
+  /** Wraps the device's read-only source (tests inject EIO, short reads, early EOF). */
+  wrapDevice?(src: DumpSource): DumpSource;
 }
 
 export interface SavecoreControl {
@@ -177,7 +179,7 @@ class SavecoreRun {
 
     let opened: OpenedDump;
     try {
-      opened = await openDump({ kernelPath: o.kernel, dumpPath: o.device, writable: false, signal: this.ctl.signal });
+      opened = await openDump({ kernelPath: o.kernel, dumpPath: o.device, writable: false, signal: this.ctl.signal, wrapDevice: this.ctl.hooks?.wrapDevice });
     } catch (e) {
       if (!(e instanceof OpenError)) throw e;
       this.log('err', e.message);
