@@ -1,5 +1,6 @@
 // The kvm_dump(3) commands: mkheader, wrtheader, inval, read, kvatop, nlist, scan. Each prints what
-// the C function returned and exactly what kvm_geterr() would hold; exit 0 iff the C result is >= 0.
+// the C function returned and exactly what kvm_geterr() would hold; exit 0 only when the operation
+// did what was asked (README: exit codes).
 
 import { createNewFile, RefusedOutput } from '../fs/new-file.ts';
 import { hex, toHex } from '../../core/format/bytes.ts';
@@ -50,7 +51,7 @@ export async function mkheaderCommand(args: DumpArgs, out: Emitter): Promise<Exi
         : []),
       ...faultLines(kd, result <= 0),
     ]);
-    return result >= 0 ? 0 : 1;
+    return result > 0 ? 0 : 1; // 0 means no valid header was found: the command failed
   });
 }
 
@@ -145,7 +146,7 @@ export async function readCommand(args: ReadArgs, out: Emitter): Promise<Exit> {
       `kvm_read(${hex(va!)}, ${args.length}): ${result}${kd.geterr() ? ` (${kd.geterr()})` : ''}`,
       ...hexdumpLines(va!, bytes),
     ]);
-    return result >= 0 ? 0 : 1;
+    return result === args.length ? 0 : 1; // a short count is a read that failed part-way
   });
 }
 
@@ -197,7 +198,7 @@ async function readToFile(kd: Kvm, va: bigint, args: ReadArgs, out: Emitter): Pr
     `kvm_read(${hex(va)}, ${args.length}): ${result}${error ? ` (${error})` : ''}`,
     `${written} bytes written to ${args.out}${result < 0 ? ' (the bytes read before the address without a translation)' : ''}`,
   ]);
-  return result >= 0 ? 0 : 1;
+  return result === args.length ? 0 : 1;
 }
 
 /** A hexdump too large to hold: printed chunk by chunk (human output only; --json is refused above). */
@@ -207,7 +208,7 @@ async function readStreamingHex(kd: Kvm, va: bigint, length: number, out: Emitte
   });
   const error = kd.geterr();
   await writeLines([`kvm_read(${hex(va)}, ${length}): ${result}${error ? ` (${error})` : ''}`]);
-  return result >= 0 ? 0 : 1;
+  return result === length ? 0 : 1;
 }
 
 /** Write lines to stdout, waiting for the pipe to drain so memory stays bounded. */
@@ -238,7 +239,7 @@ export async function kvatopCommand(args: DumpArgs & { va: bigint }, out: Emitte
       ok ? `${hex(args.va)} -> pa ${hex(tr.pa)} (file offset ${offset}, ${tr.cc} bytes to the end of the page)`
          : `${hex(args.va)}: no translation (${kd.geterr()})`,
     ]);
-    return 0; // _kvm_kvatop returns a count, never negative
+    return ok ? 0 : 1; // _kvm_kvatop's 0 is a failed translation (the JSON keeps the 0)
   });
 }
 

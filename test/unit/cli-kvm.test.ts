@@ -41,10 +41,10 @@ describe('kvmdump mkheader', () => {
     expect(r.json.result).toBe(512);
   });
 
-  it('no header at the offset: result 0, exit 0, "invalid magic in cpu_hdr"', () => {
+  it('no header at the offset: result 0 (kept in the JSON), exit 1, "invalid magic in cpu_hdr"', () => {
     const { f } = images.amd64;
     const r = kvmdump(['mkheader', '--kernel', f.kernel, '--dump', f.dump, '--dump-offset', '0', '--json']);
-    expect(r.code).toBe(0);
+    expect(r.code).toBe(1);
     expect(r.json).toMatchObject({ result: 0, error: 'invalid magic in cpu_hdr', machine: null, dumpOffset: null, cpuDataSize: 0, memsegs: [] });
   });
 
@@ -119,6 +119,13 @@ describe('kvmdump read, kvatop, nlist', () => {
     const r = kvmdump(['read', ...base('amd64'), '--va', '0xffffffff90000000', '--length', '8', '--json']);
     expect(r.code).toBe(1);
     expect(r.json).toEqual({ result: -1, error: '_kvm_kvatop(ffffffff90000000)', hex: '' });
+  });
+
+  it('kvatop of an address without a translation: "result":0 kept, the reason, exit 1', () => {
+    const r = kvmdump(['kvatop', ...base('amd64'), '--va', '0x1000', '--json']);
+    expect(r.json).toMatchObject({ result: 0, pa: '0xffffffffffffffff', offset: null });
+    expect(r.json.error).not.toBe('');
+    expect(r.code).toBe(1);
   });
 
   it('kvatop gives pa and the file offset', () => {

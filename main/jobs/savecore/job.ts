@@ -317,7 +317,7 @@ class SavecoreRun {
     });
   }
 
-  /** -c: invalidate without saving; savecore exits 0 whatever kvm_dump_inval says (spec 7.3 step 3). */
+  /** -c: invalidate without saving (savecore itself exits 0 whatever kvm_dump_inval says, spec 7.3 step 3). */
   private async clearOnly(opened: OpenedDump, offset: number): Promise<SavecoreResult> {
     this.emit({ type: 'phase', phase: 'invalidate' });
     const inv = await invalidateDump(this.opts.device, this.opts.kernel ?? null, offset, this.dumpNamelist(opened),
@@ -325,7 +325,9 @@ class SavecoreRun {
     this.result.invalidation = inv;
     if (inv.status !== 'invalidated') this.log('err', `${this.opts.device}: kvm_dump_inval: ${inv.error}`);
     await this.audit.append({ action: 'invalidate', device: this.opts.device, dumpOffset: offset, reason: '-c', ...inv });
-    return this.finish('cleared', 0);
+    // savecore -c exits 0 whatever kvm_dump_inval says (spec 7.3 step 3); we exit 1 when the dump
+    // was not cleared, so scripts can tell (docs/deviations.md).
+    return this.finish('cleared', inv.status === 'invalidated' ? 0 : 1);
   }
 
   private async save(
@@ -451,6 +453,8 @@ class SavecoreRun {
       if (changed) return this.finish('refused', 1);
       // The dump's fate is in the audit log; the manifest still says 'pending' and the next run reconciles it.
       if (rewriteFailed) return this.finish('failed', 1);
+      // Saved, but the dump is still valid although invalidation was asked for: say so in the exit status.
+      if (inv.status !== 'invalidated') return this.finish('saved', 1);
     } else {
       this.result.invalidation = { status: 'skipped', offset: null, length: null, error: null };
     }
