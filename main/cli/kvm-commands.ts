@@ -8,6 +8,7 @@ import { scanForDumps } from '../../core/scan.ts';
 import type { Kvm } from '../../core/kvm.ts';
 import type { MachineName } from '../../core/machines/machine.ts';
 import { openSource } from '../sources/node-source.ts';
+import { openScanSource } from '../session/scan-source.ts';
 import type { Emitter } from './output.ts';
 import { withDump, type DumpArgs } from './open.ts';
 
@@ -272,14 +273,15 @@ export async function nlistCommand(args: { kernel: string; names: string[]; mach
 }
 
 export async function scanCommand(args: { dump: string; progress?: boolean; maxBytes?: number }, out: Emitter): Promise<Exit> {
-  let src;
+  let opened;
   try {
-    src = await openSource(args.dump);
+    opened = await openScanSource(args.dump);
   } catch (e) {
     const error = (e as Error).message;
     out.result({ candidates: [], error }, () => [`kvmdump: ${error}`]);
     return 1;
   }
+  const src = opened.source;
   try {
     let stoppedAt: number | null = null;
     const candidates = await scanForDumps(src, {
@@ -298,6 +300,6 @@ export async function scanCommand(args: { dump: string; progress?: boolean; maxB
     ]);
     return 0;
   } finally {
-    await src.close();
+    await opened.close();
   }
 }

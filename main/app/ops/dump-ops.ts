@@ -1,6 +1,7 @@
 // Opening, inspecting and closing dumps: openDump, closeDump, header, mkheader, scan.
 
 import { scanForDumps, type ScanOptions } from '../../../core/scan.ts';
+import { openScanSource } from '../../session/scan-source.ts';
 import type { OpParsedArgs } from '../../../contract/operations.ts';
 import type { JobStarted, OpenDumpResult, ScanResult } from '../../../contract/results.ts';
 import { OpenError } from '../../session/open-dump.ts';
@@ -100,17 +101,17 @@ export async function scanOp(_ctx: HandlerContext, a: OpParsedArgs<'scan'>, sign
 }
 
 /** Scan a device or image for dump headers (read-only), with optional progress and cancel. */
-export async function scanPath(path: string, opts: ScanOptions = {}): Promise<ScanResult> {
+export async function scanPath(path: string, opts: ScanOptions & { onIndexProgress?: (done: number, total: number) => void } = {}): Promise<ScanResult> {
   let src;
   try {
-    src = await openSource(path);
+    src = await openScanSource(path, { signal: opts.signal, onIndexProgress: opts.onIndexProgress });
   } catch (e) {
     throw openFailure(path, e);
   }
   try {
-    return { path, candidates: await scanForDumps(src, opts) };
+    return { path, candidates: await scanForDumps(src.source, opts) };
   } finally {
-    await src.close?.();
+    await src.close();
   }
 }
 
@@ -126,6 +127,7 @@ export async function startScanOp(ctx: HandlerContext, a: OpParsedArgs<'startSca
     let lastReport = 0;
     const scan = await scanPath(a.path, {
       signal: r.signal,
+      onIndexProgress: (done, total) => r.progress(done, total, `indexing the compressed image: ${done} of ${total} bytes read`),
       onProgress: (done, total) => {
         const now = Date.now();
         if (now - lastReport < PROGRESS_INTERVAL_MS && done < total) return; // a disk is many chunks
