@@ -17,7 +17,7 @@ test('an installer that fails offline: one line, naming the cause and the fallba
     for (let i = 0; i < 10; i++) console.error('    at ClientRequest.<anonymous> (/x/node_modules/got/dist/source/core/index.js:' + (970 + i) + ':111)');
     process.exit(1);
   `);
-  const env = { ...process.env, KVMDUMP_ELECTRON_INSTALLER: installer };
+  const env: NodeJS.ProcessEnv = { ...process.env, KVMDUMP_ELECTRON_INSTALLER: installer };
   delete env.ELECTRON_SKIP_BINARY_DOWNLOAD;
   const r = spawnSync(process.execPath, [SCRIPT], { encoding: 'utf8', env });
   const lines = `${r.stdout}${r.stderr}`.trim().split('\n');

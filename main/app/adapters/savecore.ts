@@ -8,8 +8,73 @@ import type { ArchiveSummary } from '../../../contract/results.ts';
 import { runSavecore, type SavecoreResult } from '../../jobs/savecore/job.ts';
 import type { SavecoreRequest, SavecoreRunner } from '../services.ts';
 
+/** Where each phase sits on the job's one progress scale (per mille), in the order they run. */
+function progressPlan(invalidate: boolean): Record<string, [number, number]> {
+  return invalidate
+    ? { check: [0, 20], symbols: [20, 40], core: [40, 400], kernel: [400, 440], verify: [440, 700], report: [700, 720], manifest: [720, 740], invalidate: [740, 1000] }
+    : { check: [0, 20], symbols: [20, 40], core: [40, 500], kernel: [500, 550], verify: [550, 950], report: [950, 970], manifest: [970, 1000] };
+}
+
+const PHASE_WORDS: Record<string, string> = {
+  check: 'checking the dump', symbols: 'finding the kernel\'s symbols', core: 'core: copying memory', kernel: 'kernel: copying',
+  verify: 'verify: reading the archive back', report: 'writing the report', manifest: 'writing the manifest',
+  invalidate: 'invalidate: re-reading the dump, then clearing dumpmag',
+};
+
+function human(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) {
+    n /= 1024;
+    i++;
+  }
+  return `${i === 0 ? n : n.toFixed(1)} ${units[i]}`;
+}
+
+function clock(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+}
+
+/**
+ * One progress over the whole export, never going back: each phase of the job fills its share of a
+ * per-mille scale, and the message names the phase with bytes, rate and time left.
+ */
+export class ExportProgress {
+  private readonly plan: Record<string, [number, number]>;
+  private phase = 'check';
+  private shown = 0;
+  constructor(invalidate: boolean, private readonly report: (done: number, total: number, message: string) => void) {
+    this.plan = progressPlan(invalidate);
+  }
+  enter(phase: string): void {
+    if (!(phase in this.plan)) return;
+    this.phase = phase;
+    this.show(this.plan[phase]![0], PHASE_WORDS[phase] ?? phase);
+  }
+  /**
+   * Bytes of the phase the event names. The kernel copy and the read-back have no phase event of
+   * their own: their first bytes move the job on. A phase that comes earlier in the plan (the
+   * read-back of the dump inside 'invalidate') stays inside the current one.
+   */
+  bytes(phase: string, done: number, total: number, bytesPerSecond: number, etaSeconds: number | null): void {
+    const own = this.plan[phase];
+    const current = this.plan[this.phase];
+    if (own && current && own[0] > current[0]) this.phase = phase;
+    const [from, to] = this.plan[this.phase] ?? [this.shown, this.shown];
+    const frac = total > 0 ? Math.min(1, done / total) : 0;
+    const rate = bytesPerSecond > 0 ? `, ${human(bytesPerSecond)}/s` : '';
+    const left = etaSeconds !== null ? `, ${clock(etaSeconds)} left` : '';
+    this.show(from + (to - from) * frac, `${PHASE_WORDS[this.phase] ?? this.phase}: ${human(done)} of ${human(total)}${rate}${left}`);
+  }
+  private show(permille: number, message: string): void {
+    this.shown = Math.max(this.shown, Math.floor(permille));
+    this.report(this.shown, 1000, message);
+  }
+}
+
 export const savecoreRunner: SavecoreRunner = async (req: SavecoreRequest) => {
-  let last = { done: 0, total: 0 };
+  const progress = new ExportProgress(req.invalidate, (done, total, message) => req.onProgress(done, total, message));
   const result = await runSavecore(
     {
       directory: req.outDir,
@@ -23,12 +88,8 @@ export const savecoreRunner: SavecoreRunner = async (req: SavecoreRequest) => {
     {
       signal: req.signal,
       onEvent: (e) => {
-        if (e.type === 'progress') {
-          last = { done: e.done, total: e.total };
-          req.onProgress(e.done, e.total, e.phase);
-        } else if (e.type === 'log' && e.priority !== 'info') {
-          req.onProgress(last.done, last.total, e.message);
-        }
+        if (e.type === 'phase') progress.enter(e.phase);
+        else if (e.type === 'progress') progress.bytes(e.phase, e.done, e.total, e.bytesPerSecond, e.etaSeconds);
       },
     },
   );
