@@ -82,6 +82,8 @@ export interface BrowserSession {
   page: Page;
   /** Console errors and page errors seen so far (a clean run has none). */
   errors: string[];
+  /** The workbench's URL (with its token): to load it again, or reload. */
+  url: string;
   close(): Promise<void>;
 }
 
@@ -102,6 +104,7 @@ export async function startBrowserSession(opts: { allowWrite: boolean; devices?:
   return {
     page,
     errors,
+    url: server.url,
     async close() {
       await browser.close();
       await server.close();
