@@ -97,6 +97,22 @@ export interface HeaderInfo {
   /** kvm_geterr() after open and its structured detail. */
   error: string;
   fault: FaultInfo | null;
+  /** Bumped each time the workbench reopens the dump (after its own write, or a change on disk): views re-read. */
+  generation: number;
+  /** What the workbench wrote to this dump, oldest first. */
+  writes: DumpWrite[];
+  /** Why the dump on disk is no longer what was opened (size or modification time), or null. */
+  changedOnDisk: string | null;
+}
+
+/** A write the workbench made to a dump. */
+export interface DumpWrite {
+  /** 'kvm_dump_inval' (the Header view's Invalidate), or 'savecore invalidation' (an export). */
+  what: string;
+  /** ISO time. */
+  at: string;
+  offset: number;
+  length: number;
 }
 
 export interface OpenDumpResult {
@@ -212,6 +228,8 @@ export interface ArchiveSummary {
   files: { role: 'core' | 'kernel' | 'manifest' | 'report'; path: string; size: number; sha256: string }[];
   /** SHA-256 of the memory bytes read from the dump device (what the core's data must hash to). */
   memorySha256: string;
+  /** Where the invalidation wrote, when it did. */
+  invalidationWrite?: { offset: number; length: number };
   /** The core (and kernel) were read back and matched before anything was named or invalidated. */
   verified: boolean;
   /** netbsd.N: rebuilt from the dump's ksyms, or a copy of the kernel file. */

@@ -4,6 +4,7 @@
 import type { ElfSymbol } from '../../core/format/elf.ts';
 import type { MachineName } from '../../core/machines/machine.ts';
 import type { OpenedDump } from '../session/open-dump.ts';
+import type { DumpWrite } from '../../contract/results.ts';
 import { newSessionId } from './ids.ts';
 
 export interface SessionParams {
@@ -21,6 +22,12 @@ export interface Session {
   symbols: Promise<ElfSymbol[]> | null;
   /** Date.now() of the last call on it: idle sessions are closed. */
   lastUsed: number;
+  /** Reopens so far (HeaderInfo.generation). */
+  generation: number;
+  writes: DumpWrite[];
+  /** The dump's size and mtime when (re)opened, to notice changes made by anyone else. */
+  onDisk: { size: number; mtimeMs: number } | null;
+  changedOnDisk: string | null;
 }
 
 export interface SessionLimits {
@@ -55,7 +62,7 @@ export class SessionRegistry {
       const oldest = [...this.sessions.values()].reduce((a, b) => (b.lastUsed < a.lastUsed ? b : a));
       void this.close(oldest.id);
     }
-    const session: Session = { id: newSessionId(), params, opened, symbols: null, lastUsed: this.now() };
+    const session: Session = { id: newSessionId(), params, opened, symbols: null, lastUsed: this.now(), generation: 0, writes: [], onDisk: null, changedOnDisk: null };
     this.sessions.set(session.id, session);
     return session;
   }

@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { writeDumpFiles, type DumpFiles } from '../app/helpers/dump-files.ts';
-import { chromiumRequiredInCi, HAVE_CHROMIUM, openThroughUi, startBrowserSession, type BrowserSession } from './helpers.ts';
+import { bytesAt, chromiumRequiredInCi, HAVE_CHROMIUM, openThroughUi, startBrowserSession, type BrowserSession } from './helpers.ts';
 
 chromiumRequiredInCi();
 
@@ -30,6 +30,8 @@ describe.skipIf(!HAVE_CHROMIUM)('export and invalidate, confirmed, in Chromium',
     const dumpmagBytes = () => readFileSync(files.dumpPath).subarray(dm.fileOff, dm.fileOff + 8).toString('hex');
     const before = dumpmagBytes();
     await openThroughUi(page, files);
+    // The Memory view has dumpmag's page cached before the export (issue 14 item 2).
+    expect(await bytesAt(page, 'dumpmag', dm.va, 4)).toEqual(['01', '01', 'ca', '8f']);
     await page.getByTestId('tab-export').click();
     await page.locator('#outdir').fill(files.dir);
     await page.getByTestId('export-invalidate').check();
@@ -48,5 +50,9 @@ describe.skipIf(!HAVE_CHROMIUM)('export and invalidate, confirmed, in Chromium',
     expect(await coreRow.nth(2).textContent()).toBe(createHash('sha256').update(readFileSync(core)).digest('hex'));
     expect(await page.getByTestId('export-verified').textContent()).toMatch(/Verified: .*invalidated \(its dumpmag cleared\), after verification/s);
     expect(dumpmagBytes()).toBe('0000000000000000');
+    // What is on disk now, not the cached page; and a banner says what was written, where.
+    expect(await bytesAt(page, 'dumpmag', dm.va, 4)).toEqual(['00', '00', '00', '00']);
+    const banner = await page.getByTestId('dump-write-banner').textContent();
+    expect(banner).toContain(`wrote 8 bytes at offset ${dm.fileOff} of ${files.dumpPath} (savecore invalidation)`);
   });
 });

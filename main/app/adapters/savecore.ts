@@ -120,6 +120,9 @@ async function archiveSummary(result: SavecoreResult): Promise<ArchiveSummary | 
     verified: Boolean(save.coreVerification?.ok && save.kernelVerification?.ok),
     kernelSource: save.kernel.source,
     invalidation: result.invalidation?.status ?? 'skipped',
+    ...(result.invalidation?.status === 'invalidated' && result.invalidation.offset !== null && result.invalidation.length !== null
+      ? { invalidationWrite: { offset: result.invalidation.offset, length: result.invalidation.length } }
+      : {}),
   };
 }
 

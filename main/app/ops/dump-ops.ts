@@ -2,6 +2,7 @@
 
 import { scanForDumps, type ScanOptions } from '../../../core/scan.ts';
 import { openScanSource } from '../../session/scan-source.ts';
+import { checkDisk } from '../dump-freshness.ts';
 import type { OpParsedArgs } from '../../../contract/operations.ts';
 import type { JobStarted, OpenDumpResult, ScanResult } from '../../../contract/results.ts';
 import { OpenError } from '../../session/open-dump.ts';
@@ -44,6 +45,7 @@ export async function openDumpOp(ctx: HandlerContext, a: OpParsedArgs<'openDump'
     throw new Error('cancelled');
   }
   const session = ctx.sessions.add(params, opened);
+  await checkDisk(ctx, session); // remembers the size and mtime it was opened with
   await ctx.recent.remember(params).catch(() => undefined); // a read-only home directory must not block opening
   return { sessionId: session.id, header: headerInfo(session) };
 }
@@ -78,7 +80,10 @@ export async function startOpenOp(ctx: HandlerContext, a: OpParsedArgs<'startOpe
 }
 
 export async function headerOp(ctx: HandlerContext, a: OpParsedArgs<'header'>) {
-  return withSession(ctx, a.sessionId, async (s) => headerInfo(s));
+  return withSession(ctx, a.sessionId, async (s) => {
+    await checkDisk(ctx, s);
+    return headerInfo(s);
+  });
 }
 
 export async function mkheaderOp(ctx: HandlerContext, a: OpParsedArgs<'mkheader'>) {

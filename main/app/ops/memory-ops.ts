@@ -11,6 +11,7 @@ import { toHexAddress } from '../../../contract/values.ts';
 import { OpFailure } from '../dispatch.ts';
 import { faultInfo } from '../fault.ts';
 import { type HandlerContext, withSession } from '../context.ts';
+import { checkDisk } from '../dump-freshness.ts';
 
 function requireHeader(kd: Kvm): void {
   if (!kd.hasHeader) {
@@ -25,7 +26,9 @@ function freshFault(kd: Kvm, before: KvmFault | null): KvmFault | null {
 }
 
 export async function readOp(ctx: HandlerContext, a: OpParsedArgs<'read'>): Promise<ReadResult> {
-  return withSession(ctx, a.sessionId, async ({ opened: { kd } }) => {
+  return withSession(ctx, a.sessionId, async (s) => {
+    await checkDisk(ctx, s); // never serve cached bytes of a dump that changed on disk
+    const { kd } = s.opened;
     requireHeader(kd);
     const va = BigInt.asUintN(kd.longSize * 8, BigInt(a.va));
     const buf = new Uint8Array(a.length);

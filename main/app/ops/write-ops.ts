@@ -11,6 +11,7 @@ import type { HandlerContext } from '../context.ts';
 import { withSession } from '../context.ts';
 import type { Session } from '../sessions.ts';
 import { openFailure } from './dump-ops.ts';
+import { afterWrite, reopenSession } from '../dump-freshness.ts';
 import type { OpenedDump } from '../../session/open-dump.ts';
 
 export async function wrtheaderOp(ctx: HandlerContext, a: OpParsedArgs<'wrtheader'>): Promise<WrtheaderResult> {
@@ -60,19 +61,11 @@ export async function invalOp(ctx: HandlerContext, a: OpParsedArgs<'inval'>): Pr
     } finally {
       await writable.close();
     }
-    await reopenReadOnly(ctx, s); // drop cached pages that still hold the old dumpmag
+    // Drop every cached page that still holds the old dumpmag, and say what was written.
+    if (out.result === 0 && out.offset !== null && out.length !== null) await afterWrite(ctx, s, { what: 'kvm_dump_inval', offset: out.offset, length: out.length });
+    else await reopenSession(ctx, s);
     return out;
   });
-}
-
-async function reopenReadOnly(ctx: HandlerContext, s: Session): Promise<void> {
-  const { kernelPath, dumpPath, dumpOffset, machine } = s.params;
-  const fresh = await ctx.openDump({ kernelPath, dumpPath, dumpOffset: dumpOffset ?? undefined, machine: machine ?? undefined, writable: false });
-  keepNamelist(s, fresh);
-  const old = s.opened;
-  s.opened = fresh;
-  s.symbols = null;
-  await old.close();
 }
 
 /** Symbols the session found in the dump serve a second handle on it too (no second search). */

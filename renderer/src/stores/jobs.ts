@@ -42,6 +42,7 @@ export const useJobs = defineStore('jobs', {
         }
         this.jobId = r.value.jobId;
         await watcher.follow(r.value.jobId);
+        await s.refresh(); // an export that invalidated the dump changed it: views re-read
       } finally {
         watcher.close();
       }

@@ -65,6 +65,12 @@ export const useSession = defineStore('session', {
       this.header = r.value;
       return true;
     },
+    /** Ask main for the header again: after a write or a change on disk it has a new generation. */
+    async refresh() {
+      if (!this.sessionId) return;
+      const r = await api.header({ sessionId: this.sessionId });
+      if (r.ok) this.header = r.value;
+    },
     async mkheader(dumpOffset: number) {
       if (!this.sessionId) return null;
       const r = await api.mkheader({ sessionId: this.sessionId, dumpOffset });
