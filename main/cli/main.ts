@@ -12,6 +12,7 @@ import { parseAddress, parseByteCount, parseCInt, UsageError } from './numbers.t
 import { registerSavecore } from './savecore-command.ts';
 import { serveCommand } from '../serve/command.ts';
 import { dmesgCommand, reportCommand } from './triage-commands.ts';
+import { registerObjectCommands } from './object-commands.ts';
 
 type Opts = Record<string, unknown>;
 
@@ -124,6 +125,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
 
   withDumpOptions(program.command('dmesg').description('the kernel message buffer as dmesg -M reads it'), false)
     .action(run((o, out) => dmesgCommand(dumpArgs(o), out)));
+
+  registerObjectCommands(program, withDumpOptions, run, dumpArgs);
 
   return program;
 }
