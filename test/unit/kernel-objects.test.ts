@@ -80,6 +80,21 @@ for (const arch of TYPES_ARCHES) {
       expect(m.items).toEqual(defaultObjectsSpec().mounts.map((x, i) => ({ address: hex(laid.addresses.mounts[i]), fstype: x.fstype, mountedOn: x.on, mountedFrom: x.from, flags: x.flags })));
     });
 
+    it('mounts follows mnt_list where the debug information has no mountlist_entry (NetBSD 8 and earlier)', async () => {
+      const obj = buildTypesObject(arch, 5, 'netbsd8');
+      const img = buildDumpImage({ flavour: arch, seed: 6, objects: { spec: defaultObjectsSpec(), facts: obj.facts, arch } });
+      const kd = await Kvm.open({ dump: new MemorySource(img.toBytes()), kernel: new MemorySource(img.kernel) });
+      expect(await kd.mkheader(img.facts.dumpOff)).toBeGreaterThan(0);
+      const types8 = await loadTypeInfo(new MemorySource(readFileSync(obj.path)));
+      expect(types8.struct('mountlist_entry')).toBeNull();
+      const m = await listMounts(await objectContext(kd, kd.dumpSource, types8));
+      expect(m.shape).toBe('mnt_list');
+      expect(m.end).toEqual({ complete: true });
+      expect(m.items.map((x) => [x.address, x.mountedFrom, x.mountedOn, x.fstype])).toEqual(
+        defaultObjectsSpec().mounts.map((x, i) => [hex(img.facts.objects!.addresses.mounts[i]), x.from, x.on, x.fstype]),
+      );
+    });
+
     it('modules lists built-in and loaded modules with load address and size', async () => {
       const { ctx, laid } = await fixture(arch);
       const m = await listModules(ctx);
