@@ -7,6 +7,9 @@ import { buildDumpImage } from '../fixtures/dump-image.ts';
 import { defaultObjectsSpec } from '../fixtures/kernel-objects.ts';
 import { buildTypesObject, compilerMissing, TYPES_ARCHES } from '../fixtures/kernel-types/build.ts';
 import { kvmdump, writeFixture } from '../fixtures/cli.ts';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 for (const arch of TYPES_ARCHES) {
   const missing = compilerMissing(arch);
@@ -41,6 +44,27 @@ for (const arch of TYPES_ARCHES) {
       expect(bt.code, bt.stderr).toBe(0);
       const frames = [...bt.stdout.matchAll(/^#\d+ 0x[0-9a-f]+ (\S+)/gm)].map((m) => m[1]);
       expect(frames).toEqual([...(arch === 'aarch64' ? ['dumpsys+0x48'] : []), ...spec.frames.map((f) => `${f.fn}+0x${f.offset.toString(16)}`)]);
+    });
+
+    it('report --debug and savecore --debug add the object sections to the report and netbsd.N.report.txt', async () => {
+      const { base, debug } = await setup();
+      const report = kvmdump(['report', ...base, ...debug]);
+      expect(report.code, report.stderr).toBe(0);
+      expect(report.stdout).toMatch(/^Processes:\n\s+PID/m);
+      expect(report.stdout).toMatch(/^ +412 +1 +1000 +100 SACTIVE +1 .* sh$/m);
+      expect(report.stdout).toMatch(/^Stack of the panicking thread:$/m);
+      expect(report.stdout).toContain('vpanic+0x16c');
+      const json = kvmdump(['report', ...base, ...debug, '--json']).json;
+      expect(json.objects.cpus.panicCpu).toMatch(/^0x/);
+      expect(json.objects.mounts.mounts.map((m: { mountedOn: string }) => m.mountedOn)).toEqual(['/', '/kern', '/tmp']);
+      const out = mkdtempSync(join(tmpdir(), 'kvmdump-objects-savecore-'));
+      const dump = base[base.indexOf('--dump') + 1]!;
+      const sc = kvmdump(['savecore', '-N', base[1]!, '--dump-offset', base[base.indexOf('--dump-offset') + 1]!, '--now', '1795000000', '--keep', ...debug, out, dump]);
+      expect(sc.code, sc.stderr).toBe(0);
+      const text = readFileSync(join(out, 'netbsd.0.report.txt'), 'utf8');
+      expect(text).toContain('Modules:');
+      expect(text).toMatch(/nfs +filesys +0x[0-9a-f]+ +174016/);
+      expect(text).toContain('cpu_reboot+0x1b4');
     });
 
     it('a broken allproc ends ps with the reason; without --debug the command says what to supply', async () => {

@@ -8,7 +8,7 @@ import { TypeInfoError } from '../../../core/types/index.ts';
 import {
   listAllLwps, listCpus, listModules, listMounts, listProcesses, MissingTypeError, objectContext, unwind, type ListEnd,
 } from '../../../core/objects/index.ts';
-import { typesFor } from '../../cli/object-commands.ts';
+import { typesFor } from '../../session/debug-types.ts';
 import { OpFailure } from '../dispatch.ts';
 import { type HandlerContext, withSession } from '../context.ts';
 import type { Session } from '../sessions.ts';

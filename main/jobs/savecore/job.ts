@@ -11,6 +11,7 @@ import type { DumpSource } from '../../../core/source.ts';
 import { scanForDumps, type ScanCandidate } from '../../../core/scan.ts';
 import { readPanicMessage, savecoreSyslogLine } from '../../../core/triage/panic.ts';
 import { buildTriageReport, formatReportText } from '../../../core/triage/report.ts';
+import { objectsSectionsFor } from '../../session/debug-types.ts';
 import { namelistFromDump, openDump, OpenError, type OpenedDump } from '../../session/open-dump.ts';
 import { openSource, type NodeSource } from '../../sources/node-source.ts';
 import { AuditLog, bigintAsHex } from './audit.ts';
@@ -461,7 +462,8 @@ class SavecoreRun {
     try {
       // The dump header's offset on the device is known here: the report records it.
       const report = await buildTriageReport(kd, { dumpOffset });
-      const text = formatReportText(report);
+      const objects = this.opts.debug ? await objectsSectionsFor(this.opts.debug, { kd, dump: kd.dumpSource, kernel: kd.kernelSource }) : null;
+      const text = formatReportText(report) + (objects?.text ?? '');
       await writeFileDurably(path, text);
       const bytes = Buffer.from(text, 'utf8');
       return {
