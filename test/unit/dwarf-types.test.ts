@@ -166,3 +166,42 @@ describe('hostile DWARF', () => {
     expect(errors).toBeGreaterThan(0);
   });
 });
+
+describe('damaged DWARF from gcc (property)', () => {
+  it('random byte damage to .debug_info and .debug_abbrev gives answers or TypeInfoError, never another exception', async () => {
+    if (compilerMissing('i386')) return;
+    const fc = await import('fast-check');
+    const obj = buildTypesObject('i386', 4);
+    const src = await FileSource.open(obj.path);
+    const { listSections, readSection } = await import('../../core/format/elf.ts');
+    const sections = await listSections(src);
+    const info = (await readSection(src, sections, '.debug_info'))!;
+    const abbrev = (await readSection(src, sections, '.debug_abbrev'))!;
+    const str = await readSection(src, sections, '.debug_str');
+    const lineStr = await readSection(src, sections, '.debug_line_str');
+    await src.close();
+    const damage = fc.array(fc.record({ inAbbrev: fc.boolean(), at: fc.nat(), value: fc.integer({ min: 0, max: 255 }) }), { minLength: 1, maxLength: 8 });
+    fc.assert(
+      fc.property(damage, (edits) => {
+        const i = info.slice();
+        const a = abbrev.slice();
+        for (const e of edits) (e.inAbbrev ? a : i)[e.at % (e.inAbbrev ? a.length : i.length)] = e.value;
+        try {
+          const t = new DwarfTypeInfo({ info: i, abbrev: a, str, lineStr, littleEndian: true });
+          for (const name of ['proc', 'lwp', 'cpu_info', 'module', 'mount']) {
+            const st = t.struct(name);
+            if (!st) continue;
+            sizeOf(st);
+            for (const f of ['p_pid', 'l_lid', 'ci_data.cpu_index', 'mod_chain.tqe_next', 'mnt_stat.f_mntonname']) {
+              const x = field(st, f);
+              if (x) typeName(x.type);
+            }
+          }
+        } catch (e) {
+          if (!(e instanceof TypeInfoError)) throw e;
+        }
+      }),
+      { numRuns: 300, seed: 12 },
+    );
+  });
+});
