@@ -5,7 +5,7 @@ import { listAllLwps, listProcesses } from './processes.ts';
 import { listCpus } from './cpus.ts';
 import { listMounts } from './mounts.ts';
 import { listModules } from './modules.ts';
-import { unwind } from './stack.ts';
+import { unwindPanic } from './stack.ts';
 import { MissingTypeError, ObjectFault, type ListEnd, type ObjectContext } from './memory.ts';
 import { TypeInfoError } from '../types/api.ts';
 
@@ -58,7 +58,7 @@ export async function runObjectQuery(which: ObjectCommand, ctx: ObjectContext): 
       return { result: { modules: r.items, end: r.end }, lines: [...lines, ...endLine(r.end)], complete: r.end.complete };
     }
     case 'bt': {
-      const bt = await unwind(ctx);
+      const bt = await unwindPanic(ctx);
       const lines = [`stack of the panicking thread (${bt.source}, ${bt.arch}):`, ...bt.frames.map((f) => `#${f.index} ${f.pc} ${f.symbol ?? '?'} (frame ${f.fp})`), `(${bt.stop})`];
       return { result: bt, lines, complete: true };
     }

@@ -118,3 +118,20 @@ export async function unwind(ctx: ObjectContext, from: 'dumppcb' | 'panic-lwp' =
     fp = next;
   }
 }
+
+/**
+ * The panicking thread's stack: from dumppcb, and when that gives no frames (savectx never ran,
+ * or its registers are zero), from the panicking CPU's curlwp PCB; the stop says why dumppcb was
+ * not used.
+ */
+export async function unwindPanic(ctx: ObjectContext): Promise<Backtrace> {
+  const first = await unwind(ctx, 'dumppcb');
+  if (first.frames.length > 0 || ctx.symbol('paniccpu') === null) return first;
+  try {
+    const second = await unwind(ctx, 'panic-lwp');
+    return { ...second, source: `${second.source}; dumppcb gave no frames (${first.stop})` };
+  } catch (e) {
+    if (e instanceof ObjectFault) return { ...first, stop: `${first.stop}; the panicking LWP's PCB: ${e.message}` };
+    throw e;
+  }
+}

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { Kvm } from '../../core/kvm/handle.ts';
 import { MemorySource } from '../../core/source.ts';
 import { loadTypeInfo, type TypeInfo } from '../../core/types/index.ts';
-import { listAllLwps, listCpus, listModules, listMounts, listProcesses, objectContext, unwind, type ObjectContext } from '../../core/objects/index.ts';
+import { listAllLwps, listCpus, listModules, listMounts, listProcesses, objectContext, unwind, unwindPanic, type ObjectContext } from '../../core/objects/index.ts';
 import { buildDumpImage } from '../fixtures/dump-image.ts';
 import { defaultObjectsSpec, type ObjectsSpec } from '../fixtures/kernel-objects.ts';
 import { buildTypesObject, compilerMissing, TYPES_ARCHES, type TypesArch } from '../fixtures/kernel-types/build.ts';
@@ -114,6 +114,17 @@ for (const arch of TYPES_ARCHES) {
       expect(bt.arch).toBe(arch);
       expect(bt.frames.map((f) => f.symbol)).toEqual(expected);
       expect(bt.stop).toBe('end of the frame chain (frame pointer 0)');
+    });
+
+    it('bt from the panicking CPU\'s curlwp PCB gives the same frames, and is used when dumppcb is empty', async () => {
+      const { ctx } = await fixture(arch);
+      const fromLwp = await unwind(ctx, 'panic-lwp');
+      expect(fromLwp.source).toMatch(/^curlwp 0x[0-9a-f]+ PCB \(412\.1 sh\)$/);
+      expect(fromLwp.frames).toEqual((await unwind(ctx)).frames);
+      const empty = await fixture(arch, { ...defaultObjectsSpec(), emptyDumppcb: true });
+      const bt = await unwindPanic(empty.ctx);
+      expect(bt.source).toMatch(/^curlwp 0x[0-9a-f]+ PCB \(412\.1 sh\); dumppcb gave no frames \(/);
+      expect(bt.frames.map((f) => f.function)).toContain('vpanic');
     });
 
     it('an allproc link into an unmapped page ends ps there with the reason', async () => {

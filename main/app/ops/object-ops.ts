@@ -6,7 +6,7 @@ import type { KernelObjectsResult, ObjectsEnd } from '../../../contract/results.
 import type { TypeInfo } from '../../../core/types/index.ts';
 import { TypeInfoError } from '../../../core/types/index.ts';
 import {
-  listAllLwps, listCpus, listModules, listMounts, listProcesses, MissingTypeError, objectContext, unwind, type ListEnd,
+  listAllLwps, listCpus, listModules, listMounts, listProcesses, MissingTypeError, objectContext, unwindPanic, type ListEnd,
 } from '../../../core/objects/index.ts';
 import { typesFor } from '../../session/debug-types.ts';
 import { OpFailure } from '../dispatch.ts';
@@ -57,7 +57,7 @@ export async function kernelObjectsOp(ctx: HandlerContext, a: OpParsedArgs<'kern
           return { kind: 'modules', typeFormat, modules: r.items, end: end(r.end) };
         }
         case 'stack':
-          return { kind: 'stack', typeFormat, backtrace: await unwind(oc) };
+          return { kind: 'stack', typeFormat, backtrace: await unwindPanic(oc) };
       }
     } catch (e) {
       if (e instanceof MissingTypeError || e instanceof TypeInfoError) throw new OpFailure('not-found', e.message);
