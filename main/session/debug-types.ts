@@ -7,11 +7,15 @@ import { loadTypeInfo, TypeInfoError, type TypeInfo } from '../../core/types/ind
 import { objectContext, objectsReport, type ObjectContext } from '../../core/objects/index.ts';
 import { openSource } from '../sources/node-source.ts';
 
+/** The same advice in the app's words. */
+export const NO_TYPES_HINT_APP =
+  'give the debug kernel netbsd.gdb (written beside netbsd by the same build) in the Debug kernel field';
+
 export const NO_TYPES_HINT =
   'give --debug netbsd.gdb (the debug kernel a NetBSD build writes beside netbsd, from the same build), or a --kernel built with debug information';
 
 /** The type information for a dump: --debug, else the kernel file itself; a sentence when neither has it. */
-export async function typesFor(debugPath: string | undefined, kernel: DumpSource | null): Promise<{ types: TypeInfo } | { error: string }> {
+export async function typesFor(debugPath: string | undefined, kernel: DumpSource | null, hint = NO_TYPES_HINT): Promise<{ types: TypeInfo } | { error: string }> {
   if (debugPath) {
     let src;
     try {
@@ -35,7 +39,7 @@ export async function typesFor(debugPath: string | undefined, kernel: DumpSource
       if (!(e instanceof TypeInfoError)) throw e;
     }
   }
-  return { error: `no type information: the kernel${kernel ? ' file' : ''} carries no DWARF; ${NO_TYPES_HINT}` };
+  return { error: `no type information: the kernel${kernel ? ' file' : ''} carries no DWARF; ${hint}` };
 }
 
 

@@ -87,6 +87,19 @@ describe.skipIf(!HAVE_CHROMIUM)('kernel objects in Chromium', () => {
     });
   }
 
+  test('without a debug kernel the views say there is no type information and what to supply', async () => {
+    if (compilerMissing('amd64')) return;
+    const f = await files('amd64');
+    await page.getByTestId('tab-open').click();
+    await page.getByTestId('debug-path').fill('');
+    await openThroughUi(page, f);
+    await expect.poll(() => text(page, 'summary-running-missing')).toContain('no type information');
+    await page.getByRole('button', { name: 'Processes' }).click();
+    await expect.poll(() => text(page, 'objects-error')).toBe(
+      'no type information: the kernel file carries no DWARF; give the debug kernel netbsd.gdb (written beside netbsd by the same build) in the Debug kernel field',
+    );
+  });
+
   test('a broken allproc link ends the Processes listing with the reason', async () => {
     if (compilerMissing('amd64')) return;
     const f = await files('amd64', { ...defaultObjectsSpec(), breakProcs: { after: 2, how: 'unmapped' } });

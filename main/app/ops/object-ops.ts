@@ -8,7 +8,7 @@ import { TypeInfoError } from '../../../core/types/index.ts';
 import {
   listAllLwps, listCpus, listModules, listMounts, listProcesses, MissingTypeError, objectContext, unwindPanic, type ListEnd,
 } from '../../../core/objects/index.ts';
-import { typesFor } from '../../session/debug-types.ts';
+import { NO_TYPES_HINT_APP, typesFor } from '../../session/debug-types.ts';
 import { OpFailure } from '../dispatch.ts';
 import { type HandlerContext, withSession } from '../context.ts';
 import type { Session } from '../sessions.ts';
@@ -26,7 +26,7 @@ export async function kernelObjectsOp(ctx: HandlerContext, a: OpParsedArgs<'kern
     if (!perSession) typeCache.set(s, (perSession = new Map()));
     const key = a.debugPath ?? '';
     let pending = perSession.get(key);
-    if (!pending) perSession.set(key, (pending = typesFor(a.debugPath, s.opened.kernel)));
+    if (!pending) perSession.set(key, (pending = typesFor(a.debugPath, s.opened.kernel, NO_TYPES_HINT_APP)));
     const t = await pending;
     if ('error' in t) {
       perSession.delete(key);
