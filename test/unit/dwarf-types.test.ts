@@ -205,3 +205,21 @@ describe('damaged DWARF from gcc (property)', () => {
     );
   });
 });
+
+describe('DWARF 5 string forms', () => {
+  it('DW_FORM_strx1 reads names through .debug_str_offsets from the unit\'s DW_AT_str_offsets_base', () => {
+    // abbrev 1: base_type (name strx1, byte_size data1); abbrev 2: compile_unit with children (str_offsets_base sec_offset).
+    const abbrev = new Uint8Array([1, 0x24, 0, 0x03, 0x25, 0x0b, 0x0b, 0, 0, 2, 0x11, 1, 0x72, 0x17, 0, 0, 0]);
+    const body = [5, 0, 1, 8, 0, 0, 0, 0, 2, ...u32(8), 1, 1, 4, 1, 0, 8, 0];
+    const info = new Uint8Array([...u32(body.length), ...body]);
+    const str = new TextEncoder().encode('\0int\0long\0');
+    // .debug_str_offsets: a v5 header (length, version 5, padding), then offsets: index 0 → "long", 1 → "int".
+    const strOffsets = new Uint8Array([...u32(12), 5, 0, 0, 0, ...u32(5), ...u32(1)]);
+    const t = new DwarfTypeInfo({ info, abbrev, str, strOffsets, littleEndian: true });
+    expect(t.format).toBe('DWARF 5');
+    expect(t.named('int')).toMatchObject({ kind: 'base', name: 'int', size: 4 });
+    expect(t.named('long')).toMatchObject({ kind: 'base', name: 'long', size: 8 });
+    // Without the section, the name cannot be had: an error naming where, not a made-up name.
+    expect(() => new DwarfTypeInfo({ info, abbrev, str, littleEndian: true }).named('int')).toThrow(/\.debug_info offset 0x[0-9a-f]+: strx form but no \.debug_str_offsets/);
+  });
+});
