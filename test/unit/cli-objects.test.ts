@@ -65,6 +65,10 @@ for (const arch of TYPES_ARCHES) {
       expect(text).toContain('Modules:');
       expect(text).toMatch(/nfs +filesys +0x[0-9a-f]+ +174016/);
       expect(text).toContain('cpu_reboot+0x1b4');
+      // The saved core (savecore's format) reads the same: ps from netbsd.0.core with netbsd.0.
+      const fromCore = kvmdump(['ps', '--kernel', join(out, 'netbsd.0'), '--dump', join(out, 'netbsd.0.core'), ...debug, '--json']);
+      expect(fromCore.code, fromCore.stderr).toBe(0);
+      expect(fromCore.json.processes.map((p: { pid: number }) => p.pid)).toEqual(defaultObjectsSpec().processes.map((p) => p.pid));
     });
 
     it('a broken allproc ends ps with the reason; without --debug the command says what to supply', async () => {
