@@ -241,7 +241,7 @@ export interface ObjectsEnd {
 
 /** What was running when it crashed, typed from the debug kernel (issue 12). */
 export type KernelObjectsResult =
-  | { kind: 'processes'; typeFormat: string; processes: (import('../core/objects/processes.ts').ProcessInfo & { lwps: import('../core/objects/processes.ts').LwpInfo[] })[]; end: ObjectsEnd; lwpEnd: ObjectsEnd }
+  | { kind: 'processes'; typeFormat: string; processes: (import('../core/objects/processes.ts').ProcessInfo & { lwps: import('../core/objects/processes.ts').LwpInfo[]; lwpsEnd: ObjectsEnd })[]; end: ObjectsEnd }
   | { kind: 'cpus'; typeFormat: string; cpus: import('../core/objects/cpus.ts').CpuInfo[]; panicCpu: string | null; end: ObjectsEnd }
   | { kind: 'mounts'; typeFormat: string; mounts: import('../core/objects/mounts.ts').MountInfo[]; shape: string; end: ObjectsEnd }
   | { kind: 'modules'; typeFormat: string; modules: import('../core/objects/modules.ts').ModuleInfo[]; end: ObjectsEnd }

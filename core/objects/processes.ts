@@ -163,16 +163,20 @@ async function describeLwp(ctx: ObjectContext, l: Awaited<ReturnType<typeof read
   };
 }
 
-/** Every LWP of every process, in allproc order; the listing ends where either walk ended early. */
+/**
+ * Every LWP of every process, in allproc order. A broken LWP list ends that process's LWPs only:
+ * the others are still listed, and the end names the first process whose list broke.
+ */
 export async function listAllLwps(ctx: ObjectContext): Promise<Listing<LwpInfo>> {
   const procs = await listProcesses(ctx);
   const items: LwpInfo[] = [];
+  let broken: ListEnd | null = null;
   for (const p of procs.items) {
     const l = await listLwps(ctx, BigInt(p.address));
     items.push(...l.items);
-    if (!l.end.complete) return { items, end: l.end };
+    if (!l.end.complete && !broken) broken = { ...l.end, reason: `the LWPs of pid ${p.pid} end early: ${l.end.reason}` };
   }
-  return { items, end: procs.end };
+  return { items, end: broken ?? procs.end };
 }
 
 /** One LWP (for the CPU listing and the stack): lid, pid and name, or the fault. */

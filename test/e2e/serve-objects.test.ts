@@ -100,9 +100,9 @@ describe.skipIf(!HAVE_CHROMIUM)('kernel objects in Chromium', () => {
     );
   });
 
-  test('a broken allproc link ends the Processes listing with the reason', async () => {
+  test('a broken allproc link ends the Processes listing, and a broken LWP list its process\'s LWPs, with the reasons', async () => {
     if (compilerMissing('amd64')) return;
-    const f = await files('amd64', { ...defaultObjectsSpec(), breakProcs: { after: 2, how: 'unmapped' } });
+    const f = await files('amd64', { ...defaultObjectsSpec(), breakProcs: { after: 2, how: 'unmapped' }, breakLwpsOf: 57 });
     await page.getByTestId('tab-open').click();
     await page.getByTestId('debug-path').fill(f.debugPath);
     await openThroughUi(page, f);
@@ -110,6 +110,8 @@ describe.skipIf(!HAVE_CHROMIUM)('kernel objects in Chromium', () => {
     await expect.poll(() => text(page, 'objects-end')).toMatch(/Listing ended early: struct proc at 0x[0-9a-f]+: VA 0x[0-9a-f]+ has no translation/);
     expect(await text(page, 'proc-412')).toContain('sh');
     expect(await page.getByTestId('proc-1').count()).toBe(0);
+    expect(await text(page, 'lwps-end-57')).toMatch(/LWP list ended early: struct lwp at 0x[0-9a-f]+: VA 0x[0-9a-f]+ has no translation/);
+    expect(await page.getByTestId('lwps-end-412').count()).toBe(0);
     expect(session.errors).toEqual([]);
   });
 });

@@ -139,6 +139,14 @@ for (const arch of TYPES_ARCHES) {
       }
     });
 
+    it('an LWP list running into an unmapped page ends that process\'s LWPs only, with the reason', async () => {
+      const { ctx } = await fixture(arch, { ...defaultObjectsSpec(), breakLwpsOf: 57 });
+      const all = await listAllLwps(ctx);
+      expect(all.items.map((l) => `${l.pid}.${l.lid}`)).toEqual(['412.1', '57.2', '1.1', '0.3', '0.2', '0.1']);
+      expect(all.end.complete).toBe(false);
+      if (!all.end.complete) expect(all.end.reason).toMatch(/^the LWPs of pid 57 end early: struct lwp at 0x[0-9a-f]+: VA 0x[0-9a-f]+ has no translation/);
+    });
+
     it('an allproc link back to the first process ends ps with the loop named', async () => {
       const spec = { ...defaultObjectsSpec(), breakProcs: { after: 3, how: 'loop' as const } };
       const { ctx, laid } = await fixture(arch, spec);

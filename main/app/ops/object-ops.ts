@@ -6,7 +6,7 @@ import type { KernelObjectsResult, ObjectsEnd } from '../../../contract/results.
 import type { TypeInfo } from '../../../core/types/index.ts';
 import { TypeInfoError } from '../../../core/types/index.ts';
 import {
-  listAllLwps, listCpus, listModules, listMounts, listProcesses, MissingTypeError, objectContext, unwindPanic, type ListEnd,
+  listLwps, listCpus, listModules, listMounts, listProcesses, MissingTypeError, objectContext, unwindPanic, type ListEnd,
 } from '../../../core/objects/index.ts';
 import { NO_TYPES_HINT_APP, typesFor } from '../../session/debug-types.ts';
 import { OpFailure } from '../dispatch.ts';
@@ -38,11 +38,12 @@ export async function kernelObjectsOp(ctx: HandlerContext, a: OpParsedArgs<'kern
       switch (a.kind) {
         case 'processes': {
           const ps = await listProcesses(oc);
-          const lwps = await listAllLwps(oc);
-          return {
-            kind: 'processes', typeFormat, end: end(ps.end), lwpEnd: end(lwps.end),
-            processes: ps.items.map((p) => ({ ...p, lwps: lwps.items.filter((l) => l.pid === p.pid) })),
-          };
+          const processes = [];
+          for (const p of ps.items) {
+            const l = await listLwps(oc, BigInt(p.address));
+            processes.push({ ...p, lwps: l.items, lwpsEnd: end(l.end) });
+          }
+          return { kind: 'processes', typeFormat, end: end(ps.end), processes };
         }
         case 'cpus': {
           const r = await listCpus(oc);
