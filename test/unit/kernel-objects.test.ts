@@ -24,7 +24,7 @@ async function fixture(arch: TypesArch, spec: ObjectsSpec = defaultObjectsSpec()
   const kd = await Kvm.open({ dump: new MemorySource(img.toBytes()), kernel: new MemorySource(img.kernel) });
   expect(await kd.mkheader(img.facts.dumpOff)).toBeGreaterThan(0);
   const ctx: ObjectContext = await objectContext(kd, kd.dumpSource, await types(arch));
-  return { img, ctx, laid: img.facts.objects! };
+  return { img, ctx, kd, laid: img.facts.objects! };
 }
 const hex = (v: bigint) => `0x${v.toString(16)}`;
 const stateName: Record<number, string> = { 2: 'SACTIVE' };
@@ -129,8 +129,11 @@ for (const arch of TYPES_ARCHES) {
 
     it('an allproc link into an unmapped page ends ps there with the reason', async () => {
       const spec = { ...defaultObjectsSpec(), breakProcs: { after: 2, how: 'unmapped' as const } };
-      const { ctx, laid } = await fixture(arch, spec);
+      const { ctx, laid, kd } = await fixture(arch, spec);
+      const errBefore = kd.geterr();
       const ps = await listProcesses(ctx);
+      // The walk's faults are reported here, never left in the libkvm handle's kvm_geterr() buffer.
+      expect(kd.geterr()).toBe(errBefore);
       expect(ps.items.map((p) => p.pid)).toEqual([412, 57]);
       expect(ps.end.complete).toBe(false);
       if (!ps.end.complete) {
