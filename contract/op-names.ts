@@ -24,6 +24,7 @@ export const OP_NAMES = [
   'cancelJob',
   'jobStatus',
   'triage',
+  'kernelObjects',
 ] as const;
 
 export type OpName = (typeof OP_NAMES)[number];

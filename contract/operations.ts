@@ -95,6 +95,13 @@ export const operations = {
     /** Message-buffer lines to include (default 20). */
     lines: z.number().int().min(1).max(10_000).optional(),
   })),
+  /** Processes (with LWPs), CPUs, mounts, modules or the panicking stack, typed from a debug kernel. */
+  kernelObjects: op<R.KernelObjectsResult>()(z.strictObject({
+    sessionId,
+    kind: z.enum(['processes', 'cpus', 'mounts', 'modules', 'stack']),
+    /** netbsd.gdb; without it the kernel file's own DWARF, if any. */
+    debugPath: filePath.optional(),
+  })),
 } satisfies Record<OpName, OpSpec<z.ZodType, unknown>>;
 
 export type Operations = typeof operations;

@@ -249,3 +249,18 @@ export interface TriageResult {
 export interface PickedPath {
   path: string | null;
 }
+
+/** How a kernel object listing ended: complete, or where and why it stopped. */
+export interface ObjectsEnd {
+  complete: boolean;
+  reason?: string;
+  address?: string;
+}
+
+/** What was running when it crashed, typed from the debug kernel (issue 12). */
+export type KernelObjectsResult =
+  | { kind: 'processes'; typeFormat: string; processes: (import('../core/objects/processes.ts').ProcessInfo & { lwps: import('../core/objects/processes.ts').LwpInfo[]; lwpsEnd: ObjectsEnd })[]; end: ObjectsEnd }
+  | { kind: 'cpus'; typeFormat: string; cpus: import('../core/objects/cpus.ts').CpuInfo[]; panicCpu: string | null; end: ObjectsEnd }
+  | { kind: 'mounts'; typeFormat: string; mounts: import('../core/objects/mounts.ts').MountInfo[]; shape: string; end: ObjectsEnd }
+  | { kind: 'modules'; typeFormat: string; modules: import('../core/objects/modules.ts').ModuleInfo[]; end: ObjectsEnd }
+  | { kind: 'stack'; typeFormat: string; backtrace: import('../core/objects/stack.ts').Backtrace };

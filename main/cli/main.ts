@@ -12,6 +12,7 @@ import { parseAddress, parseByteCount, parseCInt, UsageError } from './numbers.t
 import { registerSavecore } from './savecore-command.ts';
 import { serveCommand } from '../serve/command.ts';
 import { dmesgCommand, reportCommand } from './triage-commands.ts';
+import { registerObjectCommands } from './object-commands.ts';
 
 type Opts = Record<string, unknown>;
 
@@ -126,10 +127,13 @@ export function buildProgram(setExit: (code: number) => void): Command {
   // Triage works without --kernel when the dump holds the kernel's ksyms (found by a memory search).
   withDumpOptions(program.command('report').description('crash triage: what crashed, when and why (crashinfo-style summary)'), false)
     .option('--lines <n>', 'message buffer lines to show', '20')
-    .action(run((o, out) => reportCommand({ ...dumpArgs(o), lines: parseByteCount(o.lines as string, '--lines') }, out)));
+    .option('--debug <file>', 'debug kernel (netbsd.gdb): add processes, LWPs, CPUs, mounts, modules and the stack')
+    .action(run((o, out) => reportCommand({ ...dumpArgs(o), lines: parseByteCount(o.lines as string, '--lines'), debug: o.debug as string | undefined }, out)));
 
   withDumpOptions(program.command('dmesg').description('the kernel message buffer as dmesg -M reads it'), false)
     .action(run((o, out) => dmesgCommand(dumpArgs(o), out)));
+
+  registerObjectCommands(program, withDumpOptions, run, dumpArgs);
 
   return program;
 }

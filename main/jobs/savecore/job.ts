@@ -11,6 +11,7 @@ import type { DumpSource } from '../../../core/source.ts';
 import { scanForDumps, type ScanCandidate } from '../../../core/scan.ts';
 import { readPanicMessage, savecoreSyslogLine } from '../../../core/triage/panic.ts';
 import { buildTriageReport, formatReportText } from '../../../core/triage/report.ts';
+import { objectsSectionsFor } from '../../session/debug-types.ts';
 import { namelistFromDump, openDump, OpenError, type OpenedDump } from '../../session/open-dump.ts';
 import { openSource, type NodeSource } from '../../sources/node-source.ts';
 import { AuditLog, bigintAsHex } from './audit.ts';
@@ -502,14 +503,16 @@ class SavecoreRun {
    */
   private async writeReport(kd: Kvm, path: string, dumpOffset: number): Promise<{ report: unknown; reportFile: ManifestInput['reportFile']; writeFailed: string | null }> {
     let report;
+    let objects: Awaited<ReturnType<typeof objectsSectionsFor>> | null;
     try {
       // The dump header's offset on the device is known here: the report records it.
       report = await buildTriageReport(kd, { dumpOffset });
+      objects = this.opts.debug ? await objectsSectionsFor(this.opts.debug, { kd, dump: kd.dumpSource, kernel: kd.kernelSource }) : null;
     } catch (e) {
       this.log('warning', `${path}: triage report not written: ${(e as Error).message}`);
       return { report: null, reportFile: null, writeFailed: null };
     }
-    const text = formatReportText(report);
+    const text = formatReportText(report) + (objects?.text ?? '');
     try {
       const sha256 = await writeFileVerified(path, text);
       return {
