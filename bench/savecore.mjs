@@ -4,7 +4,7 @@
 //
 //   npm run build:node && node bench/savecore.mjs [--mem-mib 512] [--keep-files] [--zero-pages]
 //
-// The image comes from /work/shared/tools/mkdump (or MKDUMP_DIR). Its free pages are zero, which
+// The image comes from ../shared/tools/mkdump beside the repository (or MKDUMP_DIR). Its free pages are zero, which
 // flatters every compressor; unless --zero-pages is given they are filled with half-compressible
 // bytes first (memory contents are arbitrary to savecore, so the dump stays valid).
 
@@ -17,7 +17,7 @@ const argv = process.argv.slice(2);
 const flag = (name) => argv.includes(name);
 const value = (name, dflt) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : dflt);
 const memMiB = Number(value('--mem-mib', '512'));
-const MKDUMP = process.env.MKDUMP_DIR ?? '/work/shared/tools/mkdump';
+const MKDUMP = process.env.MKDUMP_DIR ?? new URL('../../shared/tools/mkdump', import.meta.url).pathname;
 const BIN = new URL('../bin/kvmdump.mjs', import.meta.url).pathname;
 
 const root = mkdtempSync(join(value('--tmp', tmpdir()), 'savecore-bench-'));

@@ -61,7 +61,9 @@ export async function firstExisting(paths: string[]): Promise<string | null> {
 /** Write a small file durably (bounds, manifest, report); replaces an existing file atomically. */
 export async function writeFileDurably(path: string, content: string | Uint8Array, mode = ARCHIVE_MODE): Promise<void> {
   const temp = partialPathFor(path);
-  const fh = await fsp.open(temp, 'w', mode);
+  // Our own temporary name (pid-tagged); one left by a killed run of ours is replaced, not appended to.
+  await fsp.unlink(temp).catch(() => undefined);
+  const fh = await fsp.open(temp, 'wx', mode);
   try {
     await fh.writeFile(content);
     await fh.chmod(mode);
