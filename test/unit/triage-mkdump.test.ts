@@ -1,6 +1,6 @@
 // Cross-check against the shared generator (mkdump.py --triage): its manifest's "triage" key says
 // what savecore's check_kmem and dmesg -M must derive from the dump it wrote. Skipped, with the
-// reason in the test name, when /work/shared/tools/mkdump is not present.
+// reason in the test name, when ../shared/tools/mkdump is not present.
 
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
