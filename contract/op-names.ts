@@ -24,6 +24,7 @@ export const OP_NAMES = [
   'cancelJob',
   'jobStatus',
   'triage',
+  'savecorePreview',
   'kernelObjects',
 ] as const;
 

@@ -90,6 +90,8 @@ export const operations = {
   cancelJob: op<{ cancelled: boolean }>()(z.strictObject({ jobId })),
   /** The latest event of a job: how a client catches up on events it missed. */
   jobStatus: op<R.JobEvent>()(z.strictObject({ jobId })),
+  /** savecore's checks (dumpmag, crash time, kernel version) on the open dump, before any export. */
+  savecorePreview: op<R.SavecorePreview>()(session),
   triage: op<R.TriageResult>()(z.strictObject({
     sessionId,
     /** Message-buffer lines to include (default 20). */

@@ -264,3 +264,11 @@ export type KernelObjectsResult =
   | { kind: 'mounts'; typeFormat: string; mounts: import('../core/objects/mounts.ts').MountInfo[]; shape: string; end: ObjectsEnd }
   | { kind: 'modules'; typeFormat: string; modules: import('../core/objects/modules.ts').ModuleInfo[]; end: ObjectsEnd }
   | { kind: 'stack'; typeFormat: string; backtrace: import('../core/objects/stack.ts').Backtrace };
+
+/** What savecore's checks say about an open dump before an export is asked for. */
+export interface SavecorePreview {
+  /** Each reason savecore would refuse, and whether its -f overrides it. */
+  refusals: { check: 'header' | 'symbols' | 'dumpmag' | 'crash-time'; forceOverrides: boolean; message: string }[];
+  /** What savecore would warn about without refusing (a kernel version mismatch). */
+  warnings: string[];
+}

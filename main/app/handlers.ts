@@ -14,6 +14,7 @@ import { closeDumpOp, headerOp, mkheaderOp, openDumpOp, scanOp, startOpenOp, sta
 import { cancelJobOp, jobStatusOp, startSavecoreOp, triageOp } from './ops/job-ops.ts';
 import { kvatopOp, nlistOp, readOp } from './ops/memory-ops.ts';
 import { symbolSearchOp } from './ops/symbol-ops.ts';
+import { savecorePreviewOp } from './ops/savecore-preview.ts';
 import { kernelObjectsOp } from './ops/object-ops.ts';
 import { invalOp, wrtheaderOp } from './ops/write-ops.ts';
 import { RecentFiles } from './recent.ts';
@@ -68,6 +69,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     cancelJob: (a) => cancelJobOp(ctx, a),
     jobStatus: (a) => jobStatusOp(ctx, a),
     triage: (a) => triageOp(ctx, a),
+    savecorePreview: (a) => savecorePreviewOp(ctx, a),
     kernelObjects: (a) => kernelObjectsOp(ctx, a),
   };
   const policy = { allowWrite: deps.allowWrite, onInternalError: deps.onInternalError };

@@ -64,6 +64,7 @@ function calls(): Record<OpName, unknown> {
     cancelJob: { jobId: 'j0000000000000000' },
     jobStatus: { jobId: 'j0000000000000000' },
     triage: { sessionId },
+    savecorePreview: { sessionId },
     kernelObjects: { sessionId, kind: 'processes' },
   };
 }

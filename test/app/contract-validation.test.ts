@@ -54,6 +54,7 @@ const bad: [string, string, unknown][] = [
   ['malformed job id for status', 'jobStatus', { jobId: '../etc' }],
   ['open job without a dump path', 'startOpen', { kernelPath: '/tmp/netbsd' }],
   ['triage with zero lines', 'triage', { sessionId: S, lines: 0 }],
+  ['savecorePreview with an extra key', 'savecorePreview', { sessionId: S, force: true }],
   ['mkheader at a negative offset', 'mkheader', { sessionId: S, dumpOffset: -512 }],
   ['scan of an empty path', 'scan', { path: '' }],
   ['scan job with a non-string path', 'startScan', { path: 42 }],
