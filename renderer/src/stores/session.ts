@@ -15,6 +15,8 @@ export const useSession = defineStore('session', {
     /** The open job's id and last progress (indexing a compressed core, searching for symbols). */
     openJob: null as string | null,
     openProgress: null as JobEvent | null,
+    /** Something the user should know about the session (it was reopened after a reload). */
+    notice: null as string | null,
   }),
   getters: {
     isOpen: (s) => s.sessionId !== null,
