@@ -5,6 +5,7 @@ export const OP_NAMES = [
   'appInfo',
   'listDevices',
   'listRecent',
+  'forgetRecent',
   'pickFile',
   'pickSaveFile',
   'openDump',

@@ -37,6 +37,12 @@ export const operations = {
   appInfo: op<R.AppInfo>()(noArgs),
   listDevices: op<R.DeviceList>()(noArgs),
   listRecent: op<{ recent: R.RecentEntry[] }>()(noArgs),
+  /** Remove one entry from the Recent list (the files themselves are never touched). */
+  forgetRecent: op<{ recent: R.RecentEntry[] }>()(z.strictObject({
+    dumpPath: filePath,
+    kernelPath: filePath.nullable(),
+    dumpOffset: byteCount.nullable(),
+  })),
   pickFile: op<R.PickedPath>()(z.strictObject({
     title: z.string().max(200).optional(),
     filters: z.array(fileFilter).max(10).optional(),

@@ -58,6 +58,8 @@ export interface RecentEntry {
   dumpOffset: number | null;
   machine: MachineName | null;
   openedAt: string;
+  /** Which of its files no longer exist (set when the list is read). */
+  gone?: ('dump' | 'kernel')[];
 }
 
 export interface SegmentInfo {

@@ -9,7 +9,7 @@ import { openDump } from '../session/open-dump.ts';
 import type { HandlerContext, HandlerDeps } from './context.ts';
 import { dispatch, type CallContext, type Implementations } from './dispatch.ts';
 import { JobRegistry, type JobListener } from './jobs.ts';
-import { appInfoOp, listDevicesOp, listRecentOp, pickFileOp, pickSaveFileOp } from './ops/app-ops.ts';
+import { appInfoOp, forgetRecentOp, listDevicesOp, listRecentOp, pickFileOp, pickSaveFileOp } from './ops/app-ops.ts';
 import { closeDumpOp, headerOp, mkheaderOp, openDumpOp, scanOp, startOpenOp, startScanOp } from './ops/dump-ops.ts';
 import { cancelJobOp, jobStatusOp, startSavecoreOp, triageOp } from './ops/job-ops.ts';
 import { kvatopOp, nlistOp, readOp } from './ops/memory-ops.ts';
@@ -50,6 +50,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     appInfo: () => appInfoOp(ctx),
     listDevices: () => listDevicesOp(ctx),
     listRecent: () => listRecentOp(ctx),
+    forgetRecent: (a) => forgetRecentOp(ctx, a),
     pickFile: (a) => pickFileOp(ctx, a),
     pickSaveFile: (a) => pickSaveFileOp(ctx, a),
     openDump: (a) => openDumpOp(ctx, a),

@@ -45,6 +45,7 @@ function calls(): Record<OpName, unknown> {
     appInfo: {},
     listDevices: {},
     listRecent: {},
+    forgetRecent: { dumpPath: '/nonexistent/dump.img', kernelPath: null, dumpOffset: null },
     pickFile: {},
     pickSaveFile: { title: 'x' },
     openDump: { kernelPath: files.kernelPath, dumpPath: files.dumpPath, dumpOffset: files.dumpOffset },

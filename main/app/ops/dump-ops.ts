@@ -2,6 +2,7 @@
 
 import { scanForDumps, type ScanOptions } from '../../../core/scan.ts';
 import { openScanSource } from '../../session/scan-source.ts';
+import type { OpenedDump } from '../../session/open-dump.ts';
 import { checkDisk } from '../dump-freshness.ts';
 import type { OpParsedArgs } from '../../../contract/operations.ts';
 import type { JobStarted, OpenDumpResult, ScanResult } from '../../../contract/results.ts';
@@ -46,8 +47,15 @@ export async function openDumpOp(ctx: HandlerContext, a: OpParsedArgs<'openDump'
   }
   const session = ctx.sessions.add(params, opened);
   await checkDisk(ctx, session); // remembers the size and mtime it was opened with
-  await ctx.recent.remember(params).catch(() => undefined); // a read-only home directory must not block opening
+  // Recent lists what opened for real: a header found, and the kernel file (when given) usable.
+  const usable = opened.kd.hasHeader && (!a.kernelPath || (await kernelUsable(opened)));
+  if (usable) await ctx.recent.remember(params).catch(() => undefined); // a read-only home directory must not block opening
   return { sessionId: session.id, header: headerInfo(session) };
+}
+
+/** The kernel file given reads as a namelist (a JSON file or the dump itself given as kernel does not). */
+async function kernelUsable(opened: OpenedDump): Promise<boolean> {
+  return (await opened.kd.nlist(['_dumpmag'])).result !== -1;
 }
 
 interface OpenProgress {
