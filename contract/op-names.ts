@@ -20,6 +20,7 @@ export const OP_NAMES = [
   'kvatop',
   'nlist',
   'symbolSearch',
+  'symbolPage',
   'startSavecore',
   'startScan',
   'cancelJob',

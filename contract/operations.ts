@@ -81,6 +81,15 @@ export const operations = {
     query: z.string().max(256),
     limit: z.number().int().min(1).max(MAX_SYMBOL_RESULTS).optional(),
   })),
+  /** The symbol table a page at a time (the Symbols view lists all of it, only visible rows fetched). */
+  symbolPage: op<R.SymbolPage>()(z.strictObject({
+    sessionId,
+    query: z.string().max(256),
+    sort: z.enum(['name', 'address', 'size']),
+    descending: z.boolean(),
+    offset: z.number().int().min(0).max(2 ** 31),
+    limit: z.number().int().min(1).max(500),
+  })),
   startSavecore: op<R.JobStarted>()(z.strictObject({
     sessionId,
     outDir: filePath,

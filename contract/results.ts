@@ -198,6 +198,13 @@ export interface SymbolSearchResult {
   total: number;
 }
 
+/** One page of the whole symbol table (or of a query's matches), sorted as asked. */
+export interface SymbolPage {
+  total: number;
+  offset: number;
+  symbols: (SymbolInfo & { /** For an address query: where the address is in this symbol, as name+0x… */ at?: string })[];
+}
+
 export interface JobStarted {
   jobId: string;
 }

@@ -13,7 +13,7 @@ import { appInfoOp, forgetRecentOp, listDevicesOp, listRecentOp, pickFileOp, pic
 import { closeDumpOp, headerOp, mkheaderOp, openDumpOp, scanOp, startOpenOp, startScanOp } from './ops/dump-ops.ts';
 import { cancelJobOp, jobStatusOp, startSavecoreOp, triageOp } from './ops/job-ops.ts';
 import { kvatopOp, nlistOp, readOp } from './ops/memory-ops.ts';
-import { symbolSearchOp } from './ops/symbol-ops.ts';
+import { symbolPageOp, symbolSearchOp } from './ops/symbol-ops.ts';
 import { savecorePreviewOp } from './ops/savecore-preview.ts';
 import { kernelObjectsOp } from './ops/object-ops.ts';
 import { invalOp, wrtheaderOp } from './ops/write-ops.ts';
@@ -66,6 +66,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     kvatop: (a) => kvatopOp(ctx, a),
     nlist: (a) => nlistOp(ctx, a),
     symbolSearch: (a) => symbolSearchOp(ctx, a),
+    symbolPage: (a) => symbolPageOp(ctx, a),
     startSavecore: (a) => startSavecoreOp(ctx, a),
     cancelJob: (a) => cancelJobOp(ctx, a),
     jobStatus: (a) => jobStatusOp(ctx, a),

@@ -59,6 +59,7 @@ function calls(): Record<OpName, unknown> {
     kvatop: { sessionId, va: dumpmagVa },
     nlist: { sessionId, names: ['dumpmag', 'version', 'no_such_symbol'] },
     symbolSearch: { sessionId, query: 'dump', limit: 5 },
+    symbolPage: { sessionId, query: '', sort: 'name', descending: false, offset: 0, limit: 10 },
     startSavecore: { sessionId, outDir: join(files.dir, 'no-such-directory'), compress: false },
     startScan: { path: join(files.dir, 'no-such-device') },
     startOpen: { dumpPath: join(files.dir, 'no-such-dump') },
