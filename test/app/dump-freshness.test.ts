@@ -7,8 +7,8 @@ import { expect, test } from 'vitest';
 import { createHandlers } from '../../main/app/handlers.ts';
 import { writeDumpFiles } from './helpers/dump-files.ts';
 
-test('inval: the next read shows zeros, the header records the write and a new generation', async () => {
-  const files = writeDumpFiles({ seed: 91 });
+for (const flavour of ['amd64', 'i386pae'] as const) test(`${flavour}: inval: the next read shows zeros, the header records the write and a new generation`, async () => {
+  const files = writeDumpFiles({ seed: 91, flavour });
   const handlers = createHandlers({ mode: 'serve', userDataDir: files.dir, allowWrite: true });
   try {
     const o = await handlers.invoke('openDump', { kernelPath: files.kernelPath, dumpPath: files.dumpPath, dumpOffset: files.dumpOffset });
@@ -21,10 +21,11 @@ test('inval: the next read shows zeros, the header records the write and a new g
     expect(inv.ok && inv.value.result).toBe(0);
     const r = await handlers.invoke('read', { sessionId, va, length: 4 });
     expect(r.ok && r.value.data).toBe('00000000');
+    const len = flavour === 'amd64' ? 8 : 4; // sizeof(u_long)
     const h = await handlers.invoke('header', { sessionId });
     if (!h.ok) throw new Error(h.error.message);
     expect(h.value.generation).toBe(1);
-    expect(h.value.writes).toEqual([expect.objectContaining({ what: 'kvm_dump_inval', offset: dm.fileOff, length: 8 })]);
+    expect(h.value.writes).toEqual([expect.objectContaining({ what: 'kvm_dump_inval', offset: dm.fileOff, length: len })]);
     expect(h.value.changedOnDisk).toBeNull();
   } finally {
     await handlers.shutdown();

@@ -11,9 +11,9 @@ import { createHandlers } from '../../main/app/handlers.ts';
 import { ExportProgress } from '../../main/app/adapters/savecore.ts';
 import { writeDumpFiles } from './helpers/dump-files.ts';
 
-for (const invalidate of [false, true]) {
-  test(`every progress value of a real export${invalidate ? ' with invalidation' : ''}: monotonic, phases named, ends at 100%`, async () => {
-    const files = writeDumpFiles({ seed: 81 });
+for (const [flavour, invalidate] of [['amd64', false], ['amd64', true], ['i386pae', true]] as const) {
+  test(`${flavour}: every progress value of a real export${invalidate ? ' with invalidation' : ''}: monotonic, phases named, ends at 100%`, async () => {
+    const files = writeDumpFiles({ seed: 81, flavour });
     const handlers = createHandlers({ mode: 'serve', userDataDir: files.dir, allowWrite: invalidate });
     try {
       const opened = await handlers.invoke('openDump', { kernelPath: files.kernelPath, dumpPath: files.dumpPath, dumpOffset: files.dumpOffset });

@@ -8,13 +8,13 @@ import { chromiumRequiredInCi, HAVE_CHROMIUM, openThroughUi, startBrowserSession
 
 chromiumRequiredInCi();
 
-describe.skipIf(!HAVE_CHROMIUM)('reload keeps the dump, the view and the cursor, in Chromium', () => {
+for (const flavour of ['amd64', 'i386pae'] as const) describe.skipIf(!HAVE_CHROMIUM)(`${flavour}: reload keeps the dump, the view and the cursor, in Chromium`, () => {
   let files: DumpFiles;
   let session: BrowserSession;
   let page: Page;
 
   beforeAll(async () => {
-    files = writeDumpFiles({ seed: 14 });
+    files = writeDumpFiles({ seed: 14, flavour });
     session = await startBrowserSession({ allowWrite: false });
     page = session.page;
   });
