@@ -7,6 +7,7 @@ import { scanForDumps } from '../../core/scan.ts';
 import type { Kvm } from '../../core/kvm.ts';
 import type { MachineName } from '../../core/machines/machine.ts';
 import { openSource } from '../sources/node-source.ts';
+import { openScanSource } from '../session/scan-source.ts';
 import type { Emitter } from './output.ts';
 import { withDump, type DumpArgs } from './open.ts';
 
@@ -167,16 +168,19 @@ export async function nlistCommand(args: { kernel: string; names: string[]; mach
 }
 
 export async function scanCommand(args: { dump: string; progress?: boolean }, out: Emitter): Promise<Exit> {
-  let src;
+  let opened;
   try {
-    src = await openSource(args.dump);
+    opened = await openScanSource(args.dump, {
+      onIndexProgress: args.progress ? (done, total) => process.stderr.write(`\rindexing gzip: ${done} of ${total} compressed bytes`) : undefined,
+    });
   } catch (e) {
     const error = (e as Error).message;
     out.result({ candidates: [], error }, () => [`kvmdump: ${error}`]);
     return 1;
   }
   try {
-    const candidates = await scanForDumps(src, {
+    if (args.progress && opened.compressed) process.stderr.write('\n');
+    const candidates = await scanForDumps(opened.src, {
       onProgress: args.progress ? (done, total) => process.stderr.write(`\rscanned ${done} of ${total} bytes`) : undefined,
     });
     if (args.progress) process.stderr.write('\n');
@@ -187,6 +191,6 @@ export async function scanCommand(args: { dump: string; progress?: boolean }, ou
     );
     return 0;
   } finally {
-    await src.close();
+    await opened.close();
   }
 }

@@ -5,6 +5,7 @@ import type { OpParsedArgs } from '../../../contract/operations.ts';
 import type { JobStarted, OpenDumpResult, ScanResult } from '../../../contract/results.ts';
 import { OpenError } from '../../session/open-dump.ts';
 import { openSource } from '../../sources/node-source.ts';
+import { openScanSource } from '../../session/scan-source.ts';
 import { OpFailure } from '../dispatch.ts';
 import { faultInfo } from '../fault.ts';
 import { headerInfo } from '../header-info.ts';
@@ -99,18 +100,18 @@ export async function scanOp(_ctx: HandlerContext, a: OpParsedArgs<'scan'>): Pro
   return scanPath(a.path);
 }
 
-/** Scan a device or image for dump headers (read-only), with optional progress and cancel. */
-export async function scanPath(path: string, opts: ScanOptions = {}): Promise<ScanResult> {
-  let src;
+/** Scan a device or image (a gzip-compressed one through its index) for dump headers, read-only, with optional progress and cancel. */
+export async function scanPath(path: string, opts: ScanOptions & { onIndexProgress?: (done: number, total: number) => void } = {}): Promise<ScanResult> {
+  let opened;
   try {
-    src = await openSource(path);
+    opened = await openScanSource(path, { onIndexProgress: opts.onIndexProgress, signal: opts.signal });
   } catch (e) {
     throw openFailure(path, e);
   }
   try {
-    return { path, candidates: await scanForDumps(src, opts) };
+    return { path, candidates: await scanForDumps(opened.src, opts) };
   } finally {
-    await src.close?.();
+    await opened.close();
   }
 }
 
@@ -131,6 +132,12 @@ export async function startScanOp(ctx: HandlerContext, a: OpParsedArgs<'startSca
         if (now - lastReport < PROGRESS_INTERVAL_MS && done < total) return; // a disk is many chunks
         lastReport = now;
         r.progress(done, total, `scanned ${done} of ${total || '?'} bytes`);
+      },
+      onIndexProgress: (done, total) => {
+        const now = Date.now();
+        if (now - lastReport < PROGRESS_INTERVAL_MS && done < total) return;
+        lastReport = now;
+        r.progress(done, total, `indexing compressed image: ${done} of ${total} bytes`);
       },
     });
     const n = scan.candidates.length;
