@@ -31,6 +31,8 @@ export interface ScanOptions {
   chunkSize?: number;
   /** Largest CPU segment a real kernel writes; bigger c_size values are noise. */
   maxCpuDataSize?: number;
+  /** Chunk reads kept in flight ahead of the check (default 4). */
+  readAhead?: number;
   onProgress?: (scanned: number, total: number) => void;
   signal?: CancelSignal;
 }
@@ -40,19 +42,36 @@ const SECTOR = 512;
 export async function scanForDumps(src: DumpSource, opts: ScanOptions = {}): Promise<ScanCandidate[]> {
   const chunkSize = opts.chunkSize ?? 1 << 20;
   const maxCpu = opts.maxCpuDataSize ?? 16 << 20;
+  const depth = opts.readAhead ?? 4;
   const total = src.size;
-  const chunk = new Uint8Array(chunkSize);
+  // Reads run ahead of the check: with one read at a time the thread sat idle half the scan waiting
+  // for the page-cache copy of the next chunk (cpu profile: 180 ms idle of 650 ms over 1 GiB).
+  const ring = Array.from({ length: depth }, () => new Uint8Array(chunkSize));
+  const inflight: Promise<number>[] = [];
+  const issue = (i: number) => {
+    const p = preadFully(src, ring[i % depth], i * chunkSize);
+    p.catch(() => undefined); // awaited below; a read still in flight when we stop must not go unhandled
+    inflight[i % depth] = p;
+  };
+  const want = (i: number) => total === 0 || i * chunkSize < total;
+  for (let i = 0; i < depth && want(i); i++) issue(i);
   const found: ScanCandidate[] = [];
-  for (let base = 0; total === 0 || base < total; base += chunkSize) {
+  for (let i = 0; want(i); i++) {
     opts.signal?.throwIfAborted();
-    const n = await preadFully(src, chunk, base);
+    const base = i * chunkSize;
+    const n = await inflight[i % depth];
+    const chunk = ring[i % depth];
+    const hits: number[] = [];
     for (let off = 0; off + KCORE_SEG_SIZE <= n; off += SECTOR) {
-      if (chunk[off + 2] !== 0x8f || chunk[off + 3] !== 0xca) continue; // fast reject before decoding
-      const cand = await examine(src, base + off, chunk.subarray(off, off + KCORE_SEG_SIZE), maxCpu, total);
+      if (chunk[off + 2] === 0x8f && chunk[off + 3] === 0xca) hits.push(off); // fast reject before decoding
+    }
+    for (const off of hits) {
+      const cand = await examine(src, base + off, chunk.slice(off, off + KCORE_SEG_SIZE), maxCpu, total);
       if (cand) found.push(cand);
     }
     opts.onProgress?.(Math.min(base + n, total || base + n), total);
     if (n < chunkSize) break;
+    if (want(i + depth)) issue(i + depth); // the buffer is free again
   }
   return found;
 }
