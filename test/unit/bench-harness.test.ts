@@ -33,7 +33,9 @@ describe('bench harness', () => {
   it('builds a dump with the realistic page mix from the fixture builder', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kvmdump-bench-input-'));
     try {
-      const { realisticDump } = await import('../../bench/lib/input.mjs');
+      const { realisticDump } = (await import('../../bench/lib/input.mjs' as string)) as {
+        realisticDump(dir: string, memMiB: number): Promise<{ image: string; size: number; memOff: number; headerOff: number }>;
+      };
       const d = await realisticDump(dir, 72); // above 64 MiB the fixture tags only every 512th free page
       expect(d.headerOff).toBe(32768);
       const fd = openSync(d.image, 'r');
