@@ -10,8 +10,6 @@ import {
 import { dropOutputWhenReaderCloses, makeEmitter, printJsonFailure } from './output.ts';
 import { parseAddress, parseByteCount, parseCInt, UsageError } from './numbers.ts';
 import { registerSavecore } from './savecore-command.ts';
-import { serveCommand } from '../serve/command.ts';
-import { dmesgCommand, reportCommand } from './triage-commands.ts';
 import { registerObjectCommands } from './object-commands.ts';
 
 type Opts = Record<string, unknown>;
@@ -112,6 +110,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
       if (o.dump === undefined && (o.kernel !== undefined || o.dumpOffset !== undefined)) throw new UsageError('--kernel and --dump-offset need --dump');
       const port = parseByteCount(o.port as string, '--port');
       if (port > 65535) throw new UsageError(`--port ${port}: a port is 0..65535`);
+      const { serveCommand } = await import('../serve/command.ts'); // loaded on use: the app server is heavy at every CLI start
       setExit(await serveCommand({
         port,
         host: o.host as string,
@@ -128,10 +127,10 @@ export function buildProgram(setExit: (code: number) => void): Command {
   withDumpOptions(program.command('report').description('crash triage: what crashed, when and why (crashinfo-style summary)'), false)
     .option('--lines <n>', 'message buffer lines to show', '20')
     .option('--debug <file>', 'debug kernel (netbsd.gdb): add processes, LWPs, CPUs, mounts, modules and the stack')
-    .action(run((o, out) => reportCommand({ ...dumpArgs(o), lines: parseByteCount(o.lines as string, '--lines'), debug: o.debug as string | undefined }, out)));
+    .action(run(async (o, out) => (await import('./triage-commands.ts')).reportCommand({ ...dumpArgs(o), lines: parseByteCount(o.lines as string, '--lines'), debug: o.debug as string | undefined }, out)));
 
   withDumpOptions(program.command('dmesg').description('the kernel message buffer as dmesg -M reads it'), false)
-    .action(run((o, out) => dmesgCommand(dumpArgs(o), out)));
+    .action(run(async (o, out) => (await import('./triage-commands.ts')).dmesgCommand(dumpArgs(o), out)));
 
   registerObjectCommands(program, withDumpOptions, run, dumpArgs);
 

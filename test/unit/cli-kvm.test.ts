@@ -214,6 +214,17 @@ describe('kvmdump scan', () => {
     }
   });
 
+  it('scans a gzip-compressed device image over its decompressed bytes (offsets of the image inside)', () => {
+    const { img, f } = images.i386;
+    const gz = join(f.dir, 'dump.img.gz');
+    writeFileSync(gz, gzipSync(readFileSync(f.dump), { level: 1 }));
+    const r = kvmdump(['scan', '--dump', gz, '--json', '--progress']);
+    expect(r.code).toBe(0);
+    expect(r.json.candidates).toEqual([expect.objectContaining({ offset: img.facts.dumpOff, machine: 'i386', headerSize: 512, complete: true })]);
+    // progress counts the uncompressed image, ending at its full size
+    expect(r.stderr).toContain(`scanned ${img.size} of ${img.size} bytes`);
+  });
+
   it('a file without dumps: no candidates, exit 0', () => {
     const { f } = images.amd64;
     const r = kvmdump(['scan', '--dump', f.kernel, '--json']);
