@@ -80,7 +80,12 @@ function mib(bytes: number): string {
 
 function panicText(r: TriageReport): string {
   const p = r.panic;
-  if (p.message === null) return 'none (panicstr is NULL or unreadable)';
+  if (p.message === null) {
+    if (!p.derivationBlocked) return 'none (panicstr is NULL or unreadable)';
+    // Never "no panic" when the reason is missing symbols: say so, and what the ring itself holds.
+    const found = 'value' in r.msgbuf ? r.msgbuf.value.lastPanicLine : null;
+    return `unknown: savecore's derivation could not run (${p.derivationBlocked})${found ? `; found in the message buffer: ${found.trim()}` : ''}`;
+  }
   const from = p.source === 'msgbuf' ? 'message buffer, panicstart..panicend' : 'panicstr';
   return `${p.message}  [from ${from}]`;
 }

@@ -38,6 +38,8 @@ export interface MsgbufSummary {
   lineCount: number;
   /** The last N lines, oldest first. */
   lastLines: string[];
+  /** The last line of the whole ring holding "panic: ", when there is one (not savecore's derivation). */
+  lastPanicLine: string | null;
 }
 
 export interface TriageReport {
@@ -53,7 +55,14 @@ export interface TriageReport {
   boottime: Piece<TimeValue>;
   crashTime: Piece<CrashTime>;
   uptime: Piece<{ seconds: number; text: string }>;
-  panic: PanicInfo & { savecoreSyslog: string };
+  panic: PanicInfo & {
+    savecoreSyslog: string;
+    /**
+     * Why savecore's derivation could not run at all (its symbols are not in the namelist), or null
+     * when it ran: "no panic message" is then about missing symbols, not about the crash.
+     */
+    derivationBlocked: string | null;
+  };
   msgbuf: Piece<MsgbufSummary>;
   physicalMemory: Piece<{ bytes: number; segments: { start: string; size: string }[] }>;
   machine: Piece<{ name: string; longSize: number; pageSize: number; fields: Record<string, string> }>;
@@ -95,7 +104,7 @@ export async function buildTriageReport(kd: Kvm, opts: TriageReportOptions = {})
     boottime,
     crashTime,
     uptime: uptimeOf(boottime, crashTime),
-    panic: { ...panic, savecoreSyslog: savecoreSyslogLine(panic) },
+    panic: { ...panic, savecoreSyslog: savecoreSyslogLine(panic), derivationBlocked: derivationBlocked(panic) },
     msgbuf: await summarizeMsgbuf(kd, opts.lines ?? DEFAULT_REPORT_LINES),
     physicalMemory: physicalMemoryOf(kd),
     machine: machineOf(kd),
@@ -241,6 +250,13 @@ export function durationText(seconds: number): string {
 
 // ---- message buffer, machine, dump ----------------------------------------------------------
 
+/** panicstr missing from the namelist: savecore could not derive a message at all. */
+function derivationBlocked(p: PanicInfo): string | null {
+  if (p.message !== null) return null;
+  const missing = p.reasons.filter((r) => /not in namelist/.test(r));
+  return missing.some((r) => /panicstr\b/.test(r)) ? missing.join('; ') : null;
+}
+
 async function summarizeMsgbuf(kd: Kvm, lines: number): Promise<Piece<MsgbufSummary>> {
   const mb = await readMessageBuffer(kd);
   if (!mb.available) return { notAvailable: mb.reason };
@@ -249,6 +265,7 @@ async function summarizeMsgbuf(kd: Kvm, lines: number): Promise<Piece<MsgbufSumm
       va: hex(mb.va), magic: hex(mb.magic), bufx: mb.bufx, bufr: mb.bufr, bufs: mb.bufs, bufcOffset: mb.bufcOffset,
       wrapped: mb.wrapped, textLength: mb.text.length, lineCount: lastLines(mb.text, Number.MAX_SAFE_INTEGER).length,
       lastLines: lastLines(mb.text, lines),
+      lastPanicLine: lastLines(mb.text, Number.MAX_SAFE_INTEGER).filter((l) => l.includes('panic: ')).at(-1) ?? null,
     },
   };
 }

@@ -38,12 +38,13 @@ describe('buildTriageReport', () => {
       expect(r.boottime).toEqual({ value: { sec: BOOT, nsec: 123456789, iso: new Date(BOOT * 1000 + 123).toISOString() } });
       expect(r.crashTime).toEqual({ value: { sec: CRASH, nsec: null, iso: new Date(CRASH * 1000).toISOString(), source: 'time_second' } });
       expect(r.uptime).toEqual({ value: { seconds: 86400 * 3 + 1234, text: '3d 0h 20m 34s' } });
-      expect(r.panic).toEqual({ message: model.expect.panicMessage, source: 'msgbuf', reasons: [], savecoreSyslog: model.expect.syslogLine });
+      expect(r.panic).toEqual({ message: model.expect.panicMessage, source: 'msgbuf', reasons: [], savecoreSyslog: model.expect.syslogLine, derivationBlocked: null });
       expect(r.msgbuf).toEqual({
         value: {
           va: '0x' + LAYOUTS[flavour].msgbufVa.toString(16), magic: '0x63061', bufx: model.expect.bufx, bufr: model.expect.bufr,
           bufs: ringSizeOf(flavour), bufcOffset: 4 * longSizeOf(flavour), wrapped: true, textLength: model.expect.dmesgText.length,
           lineCount: tail(model.expect.dmesgText, 1e9).length, lastLines: tail(model.expect.dmesgText, 5),
+          lastPanicLine: tail(model.expect.dmesgText, 1e9).filter((l) => l.includes('panic: ')).at(-1) ?? null,
         },
       });
       expect(r.physicalMemory).toEqual({ value: { bytes: memBytes, segments: img.facts.segments.map((x) => ({ start: '0x' + x.start.toString(16), size: '0x' + x.size.toString(16) })) } });
@@ -162,7 +163,7 @@ describe('buildTriageReport', () => {
     }, 5);
     const r = await buildTriageReport(kd, { lines: 4, dumpName: 'netbsd.3.core' });
     expect(r.panic).toEqual({
-      message: null, source: null, savecoreSyslog: 'reboot',
+      message: null, source: null, savecoreSyslog: 'reboot', derivationBlocked: null,
       reasons: ['panicstart 0, panicend 0: not both non-zero', 'panicstr is NULL: no panic'],
     });
     // RAM: 16 MiB at 1 GiB and 2 MiB at 32 GiB. The ring: 8 * 4096 - 4 * 8 = 32736 bytes, unwrapped.
@@ -234,7 +235,7 @@ describe('buildTriageReport', () => {
     expect(r.version).toEqual({ notAvailable: 'kvm_nlist: bad namelist (no kernel file given)' });
     expect(r.kernelFileVersion).toEqual({ notAvailable: 'no kernel file given' });
     expect(r.machine).toEqual({ notAvailable: 'no valid dump header' });
-    expect(r.panic).toEqual({ message: null, source: null, reasons: [expect.stringContaining('bad namelist'), expect.stringContaining('bad namelist')], savecoreSyslog: 'reboot' });
+    expect(r.panic).toEqual({ message: null, source: null, reasons: [expect.stringContaining('bad namelist'), expect.stringContaining('bad namelist')], savecoreSyslog: 'reboot', derivationBlocked: null });
     expect(formatReportText(r)).toContain('panic:       none');
   });
 
