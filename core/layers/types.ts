@@ -81,6 +81,8 @@ export interface WalkLevel {
   entry?: bigint;
   /** Decoded flags where the entry was read: present, writable, user, large page, NX. */
   flags?: EntryFlags;
+  /** Bytes of VA one entry at this level maps (the page size when the entry is a leaf). */
+  span?: bigint;
 }
 
 export interface EntryFlags {
@@ -122,6 +124,8 @@ export type Translation = Translated | TranslationFault;
 export interface PhysicalSpace {
   /** Runs and holes covering [pa, pa + length), in order. */
   mapping(pa: bigint, length: number): PhysicalPiece[];
+  /** The dump-file offset holding pa, or null when pa is in no segment. */
+  fileOffset(pa: bigint): number | null;
   read(pa: bigint, length: number): Promise<StrictRead>;
 }
 

@@ -1,4 +1,4 @@
-// The x86 segment table and pa2off (kvm_x86_64.c / kvm_i386.c, spec 5.1): nmemsegs entries of
+// The x86 segment table (kvm_x86_64.c / kvm_i386.c, spec 5.1; pa2off is in layers/segments.ts): nmemsegs entries of
 // phys_ram_seg_t at ALIGN(sizeof cpu_kcore_hdr_t), searched in order, first match wins.
 
 import type { PhysRamSeg } from '../format/kcore.ts';
@@ -21,17 +21,4 @@ export function decodeCountedSegments(
     segments.push(readSegment(cpuData, off, i, littleEndian));
   }
   return segments;
-}
-
-/**
- * Offset of pa in the memory data (spec 5.1): sizes of the segments before the first one holding
- * pa, plus pa - start. No match → the total size of all segments (the end of the memory data).
- */
-export function x86Pa2off(segments: readonly PhysRamSeg[], pa: bigint): number {
-  let off = 0n;
-  for (const { start, size } of segments) {
-    if (start <= pa && pa - start < size) return Number(off + (pa - start));
-    off += size;
-  }
-  return Number(off);
 }
