@@ -24,6 +24,8 @@ export const OP_NAMES = [
   'cancelJob',
   'jobStatus',
   'triage',
+  'readMemory',
+  'translate',
 ] as const;
 
 export type OpName = (typeof OP_NAMES)[number];

@@ -27,6 +27,9 @@ export const jobId = z.string().regex(/^j[0-9a-f]{8,64}$/, 'not a job id');
 
 export const machineName = z.enum(['amd64', 'i386', 'i386pae', 'aarch64']);
 
+/** The address spaces a strict read can be made in: kernel virtual, physical, dump-file offsets. */
+export const memorySpace = z.enum(['virtual', 'physical', 'file']);
+
 export const noArgs = z.strictObject({});
 
 export const fileFilter = z.strictObject({
@@ -37,4 +40,9 @@ export const fileFilter = z.strictObject({
 /** 0x-prefixed lower-case hex of a bigint or number: the wire format of every address. */
 export function toHexAddress(v: bigint | number): string {
   return `0x${v.toString(16)}`;
+}
+
+/** The bigint of a "0x…" wire address (the inverse of toHexAddress; main and the renderer share it). */
+export function fromHexAddress(s: string): bigint {
+  return BigInt(s);
 }

@@ -12,7 +12,8 @@ import { JobRegistry, type JobListener } from './jobs.ts';
 import { appInfoOp, listDevicesOp, listRecentOp, pickFileOp, pickSaveFileOp } from './ops/app-ops.ts';
 import { closeDumpOp, headerOp, mkheaderOp, openDumpOp, scanOp, startOpenOp, startScanOp } from './ops/dump-ops.ts';
 import { cancelJobOp, jobStatusOp, startSavecoreOp, triageOp } from './ops/job-ops.ts';
-import { kvatopOp, nlistOp, readOp } from './ops/memory-ops.ts';
+import { kvatopOp, nlistOp } from './ops/kvm-ops.ts';
+import { readMemoryOp, readOp, translateOp } from './ops/memory-ops.ts';
 import { symbolSearchOp } from './ops/symbol-ops.ts';
 import { invalOp, wrtheaderOp } from './ops/write-ops.ts';
 import { RecentFiles } from './recent.ts';
@@ -67,6 +68,8 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     cancelJob: (a) => cancelJobOp(ctx, a),
     jobStatus: (a) => jobStatusOp(ctx, a),
     triage: (a) => triageOp(ctx, a),
+    readMemory: (a) => readMemoryOp(ctx, a),
+    translate: (a) => translateOp(ctx, a),
   };
   const policy = { allowWrite: deps.allowWrite, onInternalError: deps.onInternalError };
   const call = (op: unknown, args: unknown) => dispatch(impl, policy, op, args);

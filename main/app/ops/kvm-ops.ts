@@ -1,0 +1,38 @@
+// libkvm's own answers for the app: _kvm_kvatop's cc/pa with kvm_geterr() text, and kvm_nlist.
+// The file offset shown with a translation comes from the strict physical layer: a PA in no
+// segment has none (libkvm's pa2off would name the end of the memory data).
+
+import type { OpParsedArgs } from '../../../contract/operations.ts';
+import type { KvatopResult, NlistResultInfo } from '../../../contract/results.ts';
+import { toHexAddress } from '../../../contract/values.ts';
+import { faultInfo } from '../fault.ts';
+import { type HandlerContext, withSession } from '../context.ts';
+import { sessionLayers } from './memory-ops.ts';
+
+export async function kvatopOp(ctx: HandlerContext, a: OpParsedArgs<'kvatop'>): Promise<KvatopResult> {
+  return withSession(ctx, a.sessionId, async (s) => {
+    const kd = s.opened.kd;
+    const tr = await kd.kvatop(BigInt(a.va));
+    const ok = tr.cc > 0;
+    return {
+      va: a.va.toLowerCase(),
+      cc: tr.cc,
+      pa: ok ? toHexAddress(tr.pa) : null,
+      fileOffset: ok ? sessionLayers(s).physical.fileOffset(tr.pa) : null,
+      error: ok ? '' : kd.geterr(),
+      fault: ok ? null : faultInfo(kd.lastFault),
+    };
+  });
+}
+
+export async function nlistOp(ctx: HandlerContext, a: OpParsedArgs<'nlist'>): Promise<NlistResultInfo> {
+  return withSession(ctx, a.sessionId, async ({ opened: { kd } }) => {
+    const nl = await kd.nlist(a.names);
+    return {
+      result: nl.result,
+      entries: nl.entries.map((e) => ({ name: e.name, found: e.found, type: e.type, value: toHexAddress(e.value) })),
+      error: nl.result === -1 ? kd.geterr() : '',
+      reason: nl.reason ?? null,
+    };
+  });
+}
