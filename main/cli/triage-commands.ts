@@ -3,6 +3,7 @@
 
 import { buildTriageReport, formatReportText, readMessageBuffer } from '../../core/triage/index.ts';
 import type { MachineName } from '../../core/machines/machine.ts';
+import { dumpView } from '../../core/kvm/view.ts';
 import type { OpenedDump } from '../session/open-dump.ts';
 import { withDump } from './open.ts';
 import type { Emitter } from './output.ts';
@@ -29,7 +30,7 @@ function noHeader(args: TriageArgs, opened: OpenedDump, out: Emitter): Exit {
 
 export async function reportCommand(args: TriageArgs & { lines?: number }, out: Emitter): Promise<Exit> {
   return withTriageDump(args, out, async ({ kd }) => {
-    const report = await buildTriageReport(kd, { lines: args.lines, dumpOffset: args.dumpOffset, dumpName: args.dump });
+    const report = await buildTriageReport(dumpView(kd), { lines: args.lines, dumpOffset: args.dumpOffset, dumpName: args.dump });
     out.result(report, () => formatReportText(report).replace(/\n$/, '').split('\n'));
     return 0;
   });
@@ -37,7 +38,7 @@ export async function reportCommand(args: TriageArgs & { lines?: number }, out: 
 
 export async function dmesgCommand(args: TriageArgs, out: Emitter): Promise<Exit> {
   return withTriageDump(args, out, async ({ kd }) => {
-    const mb = await readMessageBuffer(kd);
+    const mb = await readMessageBuffer(dumpView(kd));
     if (!mb.available) {
       if (out.json) out.result(mb, () => []);
       else out.note(`kvmdump: dmesg: message buffer not available: ${mb.reason}`);
