@@ -15,6 +15,27 @@ export interface PanicInfo {
   reasons: string[];
 }
 
+/** The one reason that means the kernel did not panic: panicstr read as NULL. */
+export const PANICSTR_NULL = 'panicstr is NULL: no panic';
+
+/**
+ * What savecore's derivation concluded: a message, no panic (panicstr read as NULL), or nothing —
+ * it could not run (symbols missing, memory unreadable), which is not evidence of no panic.
+ */
+export type PanicVerdict = 'panic' | 'no-panic' | 'undetermined';
+
+export function panicVerdict(info: PanicInfo): PanicVerdict {
+  if (info.message !== null) return 'panic';
+  return info.reasons.at(-1) === PANICSTR_NULL ? 'no-panic' : 'undetermined';
+}
+
+/** The last line of the message buffer holding "panic: " (as the kernel logs it), or null. */
+export function lastPanicLine(text: string): string | null {
+  const lines = text.split('\n');
+  for (let i = lines.length - 1; i >= 0; i--) if (/(^|[\s\]])panic: /.test(lines[i])) return lines[i];
+  return null;
+}
+
 /** savecore's char panic_mesg[1024]: at most 1023 characters and the NUL. */
 export const PANIC_MESG_MAX = 1023;
 
@@ -80,7 +101,7 @@ function dropOneTrailingNewline(s: string): string {
 async function panicFromPanicstr(view: DumpView, syms: SymbolTable, reasons: string[]): Promise<string | null> {
   const ptr = await readPointerSymbol(view, syms, 'panicstr');
   if (!ptr.ok) return fail(reasons, ptr.reason);
-  if (ptr.value === 0n) return fail(reasons, 'panicstr is NULL: no panic');
+  if (ptr.value === 0n) return fail(reasons, PANICSTR_NULL);
   const bytes: number[] = [];
   for (let at = ptr.value; bytes.length < PANIC_MESG_MAX; at++) {
     const r = await readExactly(view, at, 1, 'panicstr byte');

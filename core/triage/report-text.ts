@@ -19,6 +19,9 @@ export function formatReportText(r: TriageReport): string {
     field('machine', machineText(r)),
     '',
     field('panic', panicText(r)),
+    ...(r.panic.message === null && r.panic.messageBufferLine !== null
+      ? [field('in msgbuf', `${r.panic.messageBufferLine}  [last "panic:" line found in the message buffer]`)]
+      : []),
     field('savecore', r.panic.savecoreSyslog),
     ...r.panic.reasons.map((why) => field('  note', why)),
     '',
@@ -76,7 +79,8 @@ function mib(bytes: number): string {
 
 function panicText(r: TriageReport): string {
   const p = r.panic;
-  if (p.message === null) return 'none (panicstr is NULL or unreadable)';
+  if (p.verdict === 'no-panic') return 'none (panicstr is NULL: the kernel did not panic)';
+  if (p.message === null) return `not determined (savecore's derivation could not run: ${p.reasons.join('; ')})`;
   const from = p.source === 'msgbuf' ? 'message buffer, panicstart..panicend' : 'panicstr';
   return `${p.message}  [from ${from}]`;
 }

@@ -8,7 +8,8 @@ import { readBootTime, readCrashTime, readKernelFileVersion as readFileVersion, 
 import type { DumpView } from '../layers/dump-view.ts';
 import { lookupSymbols, type Read, type SymbolTable } from './kread.ts';
 import { lastLines, readMessageBuffer } from './msgbuf.ts';
-import { readPanicMessage, savecoreSyslogLine, type PanicInfo } from './panic.ts';
+import { lastPanicLine, panicVerdict, readPanicMessage, savecoreSyslogLine, type PanicInfo, type PanicVerdict } from './panic.ts';
+import type { MessageBuffer } from './msgbuf.ts';
 
 export type Piece<T> = { value: T } | { notAvailable: string };
 
@@ -53,7 +54,12 @@ export interface TriageReport {
   boottime: Piece<TimeValue>;
   crashTime: Piece<CrashTime>;
   uptime: Piece<{ seconds: number; text: string }>;
-  panic: PanicInfo & { savecoreSyslog: string };
+  /**
+   * savecore's derivation is the panic of record. When it could not run ('undetermined': symbols
+   * missing or memory unreadable) that is not "no panic": messageBufferLine then shows the last
+   * "panic:" line found in the message buffer, as found there.
+   */
+  panic: PanicInfo & { savecoreSyslog: string; verdict: PanicVerdict; messageBufferLine: string | null };
   msgbuf: Piece<MsgbufSummary>;
   physicalMemory: Piece<{ bytes: number; segments: { start: string; size: string }[] }>;
   machine: Piece<{ name: string; longSize: number; pageSize: number; fields: Record<string, string> }>;
@@ -81,6 +87,7 @@ export async function buildTriageReport(view: DumpView, opts: TriageReportOption
   const boottime = await bootTimePiece(view);
   const crashTime = await crashTimePiece(view);
   const panic = await readPanicMessage(view);
+  const mb = await readMessageBuffer(view);
   return {
     schema: 'kvmdump-triage/1',
     version,
@@ -92,8 +99,11 @@ export async function buildTriageReport(view: DumpView, opts: TriageReportOption
     boottime,
     crashTime,
     uptime: uptimeOf(boottime, crashTime),
-    panic: { ...panic, savecoreSyslog: savecoreSyslogLine(panic) },
-    msgbuf: await summarizeMsgbuf(view, opts.lines ?? DEFAULT_REPORT_LINES),
+    panic: {
+      ...panic, savecoreSyslog: savecoreSyslogLine(panic), verdict: panicVerdict(panic),
+      messageBufferLine: mb.available ? lastPanicLine(mb.text) : null,
+    },
+    msgbuf: summarizeMsgbuf(mb, opts.lines ?? DEFAULT_REPORT_LINES),
     physicalMemory: physicalMemoryOf(view),
     machine: machineOf(view),
     dump: dumpOf(view, opts),
@@ -177,8 +187,7 @@ export function durationText(seconds: number): string {
 
 // ---- message buffer, machine, dump ----------------------------------------------------------
 
-async function summarizeMsgbuf(view: DumpView, lines: number): Promise<Piece<MsgbufSummary>> {
-  const mb = await readMessageBuffer(view);
+function summarizeMsgbuf(mb: MessageBuffer, lines: number): Piece<MsgbufSummary> {
   if (!mb.available) return { notAvailable: mb.reason };
   return {
     value: {

@@ -89,6 +89,22 @@ describe.skipIf(!available)(`triage vs mkdump.py manifests${available ? '' : ' (
     });
   });
 
+  it('a dump made without --triage (no panicstart/panicstr in its kernel): "not determined", never "none", and the msgbuf\'s panic line', () => {
+    const dir = join(root, 'no-triage');
+    execFileSync('python3', [MKDUMP, '--out', dir, '--seed', '5'], { stdio: 'ignore' });
+    const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+    const files = ['--kernel', join(dir, 'netbsd'), '--dump', join(dir, 'dump.img'), '--dump-offset', String(manifest.dump_off)];
+    const dm = kvmdump(['dmesg', ...files]);
+    const found = dm.stdout.split('\n').filter((l: string) => /(^|[\s\]])panic: /.test(l)).at(-1);
+    const rep = kvmdump(['report', ...files, '--json']);
+    expect(rep.code).toBe(0);
+    expect(rep.json.panic).toMatchObject({ message: null, verdict: 'undetermined', messageBufferLine: found ?? null });
+    const text = kvmdump(['report', ...files]).stdout;
+    expect(text).not.toMatch(/^panic: +none/m);
+    expect(text).toMatch(/^panic: +not determined \(savecore's derivation could not run: .*not in namelist/m);
+    if (found) expect(text).toContain(`in msgbuf:   ${found}  [last "panic:" line found in the message buffer]`);
+  });
+
   it('the CLI agrees: kvmdump report --json and kvmdump dmesg', () => {
     const { dir, manifest } = generate('cli wrapped', ['--msgbuf', 'wrapped', '--panic-style', 'kassert'], 99);
     const files = ['--kernel', join(dir, 'netbsd'), '--dump', join(dir, 'dump.img'), '--dump-offset', String(manifest.dump_off)];

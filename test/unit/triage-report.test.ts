@@ -39,7 +39,10 @@ describe('buildTriageReport', () => {
       expect(r.boottime).toEqual({ value: { sec: BOOT, nsec: 123456789, iso: new Date(BOOT * 1000 + 123).toISOString() } });
       expect(r.crashTime).toEqual({ value: { sec: CRASH, nsec: null, iso: new Date(CRASH * 1000).toISOString(), source: 'time_second' } });
       expect(r.uptime).toEqual({ value: { seconds: 86400 * 3 + 1234, text: '3d 0h 20m 34s' } });
-      expect(r.panic).toEqual({ message: model.expect.panicMessage, source: 'msgbuf', reasons: [], savecoreSyslog: model.expect.syslogLine });
+      expect(r.panic).toEqual({
+        message: model.expect.panicMessage, source: 'msgbuf', reasons: [], savecoreSyslog: model.expect.syslogLine,
+        verdict: 'panic', messageBufferLine: expect.stringContaining('panic: '),
+      });
       expect(r.msgbuf).toEqual({
         value: {
           va: '0x' + LAYOUTS[flavour].msgbufVa.toString(16), magic: '0x63061', bufx: model.expect.bufx, bufr: model.expect.bufr,
@@ -163,7 +166,7 @@ describe('buildTriageReport', () => {
     }, 5);
     const r = await buildTriageReport(dumpView(kd), { lines: 4, dumpName: 'netbsd.3.core' });
     expect(r.panic).toEqual({
-      message: null, source: null, savecoreSyslog: 'reboot',
+      message: null, source: null, savecoreSyslog: 'reboot', verdict: 'no-panic', messageBufferLine: null,
       reasons: ['panicstart 0, panicend 0: not both non-zero', 'panicstr is NULL: no panic'],
     });
     // RAM: 16 MiB at 1 GiB and 2 MiB at 32 GiB. The ring: 8 * 4096 - 4 * 8 = 32736 bytes, unwrapped.
@@ -177,7 +180,7 @@ describe('buildTriageReport', () => {
       '             mkrepro@mkrepro.NetBSD.org:/usr/src/sys/arch/evbarm/compile/GENERIC64',
       'machine:     aarch64, 18 MiB physical memory in 2 segments',
       '',
-      'panic:       none (panicstr is NULL or unreadable)',
+      'panic:       none (panicstr is NULL: the kernel did not panic)',
       'savecore:    reboot',
       '  note:      panicstart 0, panicend 0: not both non-zero',
       '  note:      panicstr is NULL: no panic',
@@ -235,8 +238,26 @@ describe('buildTriageReport', () => {
     expect(r.version).toEqual({ notAvailable: 'kvm_nlist: bad namelist (no kernel file given)' });
     expect(r.kernelFileVersion).toEqual({ notAvailable: 'no kernel file given' });
     expect(r.machine).toEqual({ notAvailable: 'no valid dump header' });
-    expect(r.panic).toEqual({ message: null, source: null, reasons: [expect.stringContaining('bad namelist'), expect.stringContaining('bad namelist')], savecoreSyslog: 'reboot' });
-    expect(formatReportText(r)).toContain('panic:       none');
+    expect(r.panic).toEqual({
+      message: null, source: null, reasons: [expect.stringContaining('bad namelist'), expect.stringContaining('bad namelist')], savecoreSyslog: 'reboot',
+      verdict: 'undetermined', messageBufferLine: null,
+    });
+    // Missing symbols are not evidence of no panic.
+    expect(formatReportText(r)).toContain('panic:       not determined (savecore\'s derivation could not run: kvm_nlist: bad namelist');
+    expect(formatReportText(r)).not.toContain('panic:       none');
+  });
+
+  it.each(FLAVOURS)('%s: a kernel without panicstart/panicstr: not "no panic", and the last panic line of the message buffer as found there', async (flavour) => {
+    const model = simulateLog({ flavour, runtimeBytes: 3000, panic: PANIC });
+    const { kd } = await openFixture(flavour, { ...model.triage, omitSymbols: ['panicstart', 'panicend', 'panicstr'] });
+    const r = await buildTriageReport(dumpView(kd), { lines: 3 });
+    const found = tail(model.expect.dmesgText, 1e9).filter((l) => l.includes('panic: ')).at(-1)!;
+    expect(found).toContain('panic: ');
+    expect(r.panic).toMatchObject({ message: null, verdict: 'undetermined', messageBufferLine: found });
+    const text = formatReportText(r);
+    expect(text).toContain('panic:       not determined (savecore\'s derivation could not run: symbol panicstart not in namelist; symbol panicstr not in namelist)');
+    expect(text).toContain(`in msgbuf:   ${found}  [last "panic:" line found in the message buffer]`);
+    expect(text).not.toMatch(/panic: +none/);
   });
 
   it('the kernel file does not match the dump: savecore\'s warning', async () => {
