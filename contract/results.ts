@@ -3,7 +3,9 @@
 
 import type { FaultInfo } from './errors.ts';
 
-export type MachineName = 'amd64' | 'i386' | 'i386pae' | 'aarch64';
+/** One MachineName for core, main and the renderer. */
+export type { MachineName } from '../core/machines/machine.ts';
+import type { MachineName } from '../core/machines/machine.ts';
 
 export interface AppInfo {
   mode: 'electron' | 'serve';
