@@ -3,7 +3,13 @@
 
 import type { ReadFault, StrictRead } from './types.ts';
 
-export class StrictReadBuilder {
+/** Where a read puts its bytes and reports its faults (a StrictReadBuilder, or an adapter over one). */
+export interface ReadTarget {
+  readonly data: Uint8Array;
+  fault(fault: ReadFault): void;
+}
+
+export class StrictReadBuilder implements ReadTarget {
   readonly data: Uint8Array;
   private readonly faults: ReadFault[] = [];
 

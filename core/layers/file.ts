@@ -5,7 +5,7 @@
 
 import { errnoOf, strerror } from '../errno.ts';
 import type { DumpSource } from '../source.ts';
-import { hex, StrictReadBuilder } from './faults.ts';
+import { hex, StrictReadBuilder, type ReadTarget } from './faults.ts';
 import type { StrictRead } from './types.ts';
 
 /** A failed read larger than this is retried in pieces of this size, so one bad sector does not hide a whole run. */
@@ -44,7 +44,7 @@ export async function readSourceStrict(source: DumpSource, offset: number, lengt
  * Read length bytes at file offset `offset` into out.data at `at`, recording faults there.
  * Exported for the physical layer, which reads many runs into one answer.
  */
-export async function readInto(source: DumpSource, out: StrictReadBuilder, offset: number, at: number, length: number): Promise<void> {
+export async function readInto(source: DumpSource, out: ReadTarget, offset: number, at: number, length: number): Promise<void> {
   if (length <= 0) return;
   if (!Number.isSafeInteger(offset) || offset < 0 || offset + length > MAX_OFFSET) {
     out.fault({ offset: at, length, kind: 'eof', reason: `file offset ${hex(offset)} is beyond any source`, address: BigInt(Math.max(0, offset)) });

@@ -9,7 +9,7 @@ import type { DumpSource } from '../source.ts';
 import { readInto } from './file.ts';
 import { hex, StrictReadBuilder, wholeFault } from './faults.ts';
 import { SegmentIndex, type SegmentEndRule } from './segments.ts';
-import type { PhysicalPiece, PhysicalSpace, StrictRead } from './types.ts';
+import type { PhysicalPiece, PhysicalSpace, ReadFault, StrictRead } from './types.ts';
 
 const PA_LIMIT = 1n << 64n;
 
@@ -77,19 +77,20 @@ export class PhysicalLayer implements PhysicalSpace {
   }
 }
 
-/** A run's bytes; faults from the file read are re-addressed in PA. */
+/** A run's bytes, read straight into the answer; faults from the file read are re-addressed in PA. */
 async function readRun(source: DumpSource, out: StrictReadBuilder, fileOffset: number, at: number, length: number, pa: bigint): Promise<void> {
-  const inner = new StrictReadBuilder(length);
-  await readInto(source, inner, fileOffset, 0, length);
-  const got = inner.finish();
-  out.data.set(got.data, at);
-  for (const f of got.faults) {
-    const fpa = pa + BigInt(f.offset);
-    const reason = f.kind === 'eof'
-      ? `PA ${hex(fpa)} is in a segment, but the dump ends at file offset ${hex(fileOffset + f.offset)} before it`
-      : `PA ${hex(fpa)}: ${f.reason}`;
-    out.fault({ ...f, offset: at + f.offset, address: fpa, reason });
-  }
+  const target = {
+    data: out.data,
+    fault(f: ReadFault): void {
+      const inRun = f.offset - at;
+      const fpa = pa + BigInt(inRun);
+      const reason = f.kind === 'eof'
+        ? `PA ${hex(fpa)} is in a segment, but the dump ends at file offset ${hex(fileOffset + inRun)} before it`
+        : `PA ${hex(fpa)}: ${f.reason}`;
+      out.fault({ ...f, address: fpa, reason });
+    },
+  };
+  await readInto(source, target, fileOffset, at, length);
 }
 
 /** A physical space with no memory: the dump header is not set up yet. */
