@@ -91,6 +91,12 @@ describe('translate', () => {
     if (r.ok) expect(r.value.walk).toHaveLength(1);
   });
 
+  test('kvatop of an unmapped VA: libkvm\'s kvm_geterr text, and where the strict walk stopped', async () => {
+    const r = await handlers.invoke('kvatop', { sessionId, va: '0x1000' });
+    expect(r).toMatchObject({ ok: true, value: { cc: 0, pa: null, fileOffset: null, error: 'invalid translation (invalid level 4 PDE)' } });
+    if (r.ok) expect(r.value.fault?.reason).toMatch(/^PML4E \(level 4\) at PA 0x[0-9a-f]+ is not present \(entry 0x0\)$/);
+  });
+
   test('bad arguments are refused before the core', async () => {
     expect(await handlers.call('readMemory', { sessionId, space: 'swap', address: '0x0', length: 4 })).toMatchObject({ ok: false, error: { code: 'bad-request' } });
     expect(await handlers.call('readMemory', { sessionId, space: 'file', address: '0x0', length: (1 << 20) + 1 })).toMatchObject({ ok: false, error: { code: 'bad-request' } });

@@ -5,7 +5,8 @@
 import type { OpParsedArgs } from '../../../contract/operations.ts';
 import type { KvatopResult, NlistResultInfo } from '../../../contract/results.ts';
 import { toHexAddress } from '../../../contract/values.ts';
-import { faultInfo } from '../fault.ts';
+import type { FaultInfo } from '../../../contract/errors.ts';
+import type { MemoryLayers } from '../../../core/layers/index.ts';
 import { type HandlerContext, withSession } from '../context.ts';
 import { sessionLayers } from './memory-ops.ts';
 
@@ -14,15 +15,23 @@ export async function kvatopOp(ctx: HandlerContext, a: OpParsedArgs<'kvatop'>): 
     const kd = s.opened.kd;
     const tr = await kd.kvatop(BigInt(a.va));
     const ok = tr.cc > 0;
+    const layers = sessionLayers(s);
     return {
       va: a.va.toLowerCase(),
       cc: tr.cc,
       pa: ok ? toHexAddress(tr.pa) : null,
-      fileOffset: ok ? sessionLayers(s).physical.fileOffset(tr.pa) : null,
+      fileOffset: ok ? layers.physical.fileOffset(tr.pa) : null,
       error: ok ? '' : kd.geterr(),
-      fault: ok ? null : faultInfo(kd.lastFault),
+      // Where and why, from the strict walk (libkvm's errbuf may hold an older message: aarch64's bad granule sets none).
+      fault: ok ? null : await strictFault(layers, BigInt(a.va)),
     };
   });
+}
+
+async function strictFault(layers: MemoryLayers, va: bigint): Promise<FaultInfo> {
+  const tr = await layers.virtual.translate(BigInt.asUintN(layers.virtual.pointerSize * 8, va));
+  const reason = tr.ok ? 'libkvm found no translation' : tr.reason;
+  return { message: reason, op: 'kvatop', va: toHexAddress(va), reason };
 }
 
 export async function nlistOp(ctx: HandlerContext, a: OpParsedArgs<'nlist'>): Promise<NlistResultInfo> {
