@@ -28,6 +28,8 @@ export const OP_NAMES = [
   'triage',
   'savecorePreview',
   'kernelObjects',
+  'readMemory',
+  'translate',
 ] as const;
 
 export type OpName = (typeof OP_NAMES)[number];

@@ -7,7 +7,7 @@ import type { OpName } from './op-names.ts';
 import type * as R from './results.ts';
 import {
   byteCount, fileFilter, filePath, hexAddress, jobId, machineName, MAX_NLIST_NAMES, MAX_READ_LENGTH,
-  MAX_SYMBOL_RESULTS, noArgs, sessionId,
+  MAX_SYMBOL_RESULTS, memorySpace, noArgs, sessionId,
 } from './values.ts';
 
 export interface OpSpec<A extends z.ZodType, Result> {
@@ -119,6 +119,15 @@ export const operations = {
     /** netbsd.gdb; without it the kernel file's own DWARF, if any. */
     debugPath: filePath.optional(),
   })),
+  /** Strict read in one address space: bytes plus the faulted ranges with their reasons (never non-memory bytes). */
+  readMemory: op<R.ReadMemoryResult>()(z.strictObject({
+    sessionId,
+    space: memorySpace,
+    address: hexAddress,
+    length: z.number().int().min(1).max(MAX_READ_LENGTH),
+  })),
+  /** A kernel VA's translation with every level of the page-table walk, or the level it failed at. */
+  translate: op<R.TranslateResult>()(z.strictObject({ sessionId, va: hexAddress })),
 } satisfies Record<OpName, OpSpec<z.ZodType, unknown>>;
 
 export type Operations = typeof operations;

@@ -3,7 +3,9 @@
 
 import type { FaultInfo } from './errors.ts';
 
-export type MachineName = 'amd64' | 'i386' | 'i386pae' | 'aarch64';
+/** One MachineName for core, main and the renderer. */
+export type { MachineName } from '../core/machines/machine.ts';
+import type { MachineName } from '../core/machines/machine.ts';
 
 export interface AppInfo {
   mode: 'electron' | 'serve';
@@ -154,15 +156,18 @@ export interface InvalResult {
 export interface ReadResult {
   va: string;
   length: number;
-  /** kvm_read's return: bytes copied, or -1 when a page failed to translate. */
+  /** Bytes read before the first fault (the whole length when none). */
   result: number;
   /** The bytes known good, from va on (also after a fault: the prefix before the faulting page). */
   data: string;
   /** Where the first unreadable byte is and why, when data is shorter than length. */
   fault: FaultInfo | null;
-  /** The reason data stopped short: 'unmapped' (no translation), 'eof' (dump ends), 'io' (read error). */
-  stop: 'unmapped' | 'eof' | 'io' | null;
-  /** kvm_geterr() when this call failed, '' when it succeeded (libkvm keeps stale text after success). */
+  /**
+   * The reason data stopped short: 'unmapped' (no translation), 'not-in-dump' (the page's PA is in
+   * no memory segment), 'eof' (dump ends), 'io' (read error).
+   */
+  stop: 'unmapped' | 'not-in-dump' | 'eof' | 'io' | null;
+  /** Why the read stopped short, '' when it did not. */
   error: string;
 }
 
@@ -174,6 +179,57 @@ export interface KvatopResult {
   fileOffset: number | null;
   error: string;
   fault: FaultInfo | null;
+}
+
+/** One faulted range of a strict read (offsets relative to the read's address). */
+export interface MemoryFaultInfo {
+  offset: number;
+  length: number;
+  /** core/layers FaultKind: outside-segments, not-present, entry-unreadable, bad-entry, out-of-range, eof, io, no-header. */
+  kind: string;
+  reason: string;
+  /** Where the fault starts, in the read's own space. */
+  address: string;
+  errno: string | null;
+  /** For a translation fault: the walk up to the level that failed. */
+  walk: WalkLevelInfo[] | null;
+}
+
+export interface ReadMemoryResult {
+  space: 'virtual' | 'physical' | 'file';
+  address: string;
+  length: number;
+  /** Hex of `length` bytes; bytes inside a fault are 00 and are not memory: never show them as data. */
+  data: string;
+  faults: MemoryFaultInfo[];
+}
+
+/** One level of a page-table walk as read from the dump. */
+export interface WalkLevelInfo {
+  level: number;
+  name: string;
+  tableAddress: string;
+  index: number;
+  entryAddress: string;
+  /** The entry, null when it could not be read. */
+  entry: string | null;
+  flags: { present: boolean; writable: boolean; user: boolean; largePage: boolean; noExecute: boolean } | null;
+  /** Bytes of VA one entry at this level maps. */
+  span: string | null;
+}
+
+export interface TranslateResult {
+  va: string;
+  ok: boolean;
+  pa: string | null;
+  pageSize: number | null;
+  /** The dump-file offset of pa; null when pa is in no memory segment (see physicalFault). */
+  fileOffset: number | null;
+  /** Why pa has no bytes in the dump although the walk succeeded (PA in no segment). */
+  physicalFault: string | null;
+  walk: WalkLevelInfo[];
+  /** Where and why the walk failed. */
+  fault: { kind: string; level: number | null; entryAddress: string | null; entry: string | null; reason: string; errno: string | null } | null;
 }
 
 export interface NlistResultInfo {

@@ -7,6 +7,7 @@
 // running on the crashed machine, whose host order is the kernel's (spec 6.3 step 3 reads "host
 // order" and does not check EI_DATA).
 
+import type { Result } from '../result.ts';
 import { preadFully, type DumpSource } from '../source.ts';
 import { utf8Decode } from './utf8.ts';
 
@@ -173,7 +174,7 @@ export interface SymbolTable {
   nsyms: number;
 }
 
-type Located<T> = { ok: true; value: T } | { ok: false; reason: string };
+type Located<T> = Result<T>;
 
 function extendsPastEof(offset: number, size: number, fileSize: number): boolean {
   return offset + size > fileSize;

@@ -8,6 +8,8 @@ import { TRANSLATION_FAILED, type MachineModule, type MachineState, type Transla
 import { readCpuWord, readSegment, segmentStartsInside, u64 } from './cpu-data.ts';
 import { readPresentEntry, translated } from './walk-step.ts';
 import { MAX_DECODED_SEGMENTS, rawSegments, type SegmentTable } from './segment-table.ts';
+import { aarch64Flags } from './entry-flags.ts';
+import { libkvmPa2off } from '../layers/segments.ts';
 
 /** NetBSD/aarch64 is little-endian; aarch64eb (same MID) is not supported (spec 2.3). */
 const LITTLE_ENDIAN = true;
@@ -73,7 +75,14 @@ export async function aarch64Kvatop(ctx: WalkContext, tcr1: bigint, ttbr1: bigin
   let table = ttbr1 & TTBR_BADDR; // drops the ASID in bits 63..48
   for (;;) {
     const index = (va >> addrShift) & ((1n << pteShift) - 1n);
-    const entry = await readPresentEntry(ctx, u64(table + 8n * index), 8, {
+    // Level numbers as the architecture counts them: the last level is 3 (a 2-level walk is L2, L3).
+    const level = 4 - levels;
+    const lastLevel = levels === 1;
+    const at = {
+      level, name: `L${level}`, tableAddress: table, index, size: 8 as const, span: 1n << addrShift,
+      flags: (e: bigint) => aarch64Flags(e, lastLevel),
+    };
+    const entry = await readPresentEntry(ctx, at, {
       readFailed: 'could not read pte',
       notPresent: 'invalid translation (invalid pte)',
     });
@@ -109,24 +118,14 @@ function decodeTerminatedSegments(cpuData: Uint8Array): SegmentTable {
   return { segments, tail, count };
 }
 
-/** pa2off (spec 5.1): the match test is start <= pa < start + size, the sum in u64 as in C. */
-export function aarch64Pa2off(table: SegmentTable, pa: bigint): number {
-  let off = 0n;
-  const all = table.tail ? [table.segments, rawSegments(table.tail)] : [table.segments];
-  for (const part of all) {
-    for (const { start, size } of part) {
-      if (pa >= start && pa < u64(start + size)) return Number(off + (pa - start));
-      off += size;
-    }
-  }
-  return Number(off);
-}
 
 class Aarch64State implements MachineState {
   readonly name = 'aarch64' as const;
   readonly segments: readonly PhysRamSeg[];
   readonly segmentCount: number;
   private readonly table: SegmentTable;
+  /** pa2off's match test is start <= pa < start + size, the sum in u64 as in C (spec 5.1). */
+  readonly segmentEndRule = 'aarch64' as const;
   readonly fields: Readonly<Record<string, bigint>>;
   private readonly tcr1: bigint;
   private readonly ttbr1: bigint;
@@ -143,7 +142,7 @@ class Aarch64State implements MachineState {
   }
 
   pa2off(pa: bigint): number {
-    return aarch64Pa2off(this.table, pa);
+    return libkvmPa2off(this.table, pa, this.segmentEndRule);
   }
 
   kvatop(ctx: WalkContext, va: bigint): Promise<Translation> {

@@ -1,4 +1,4 @@
-// The x86 segment table and pa2off (kvm_x86_64.c / kvm_i386.c, spec 5.1): nmemsegs entries of
+// The x86 segment table (kvm_x86_64.c / kvm_i386.c, spec 5.1; pa2off is in layers/segments.ts): nmemsegs entries of
 // phys_ram_seg_t at ALIGN(sizeof cpu_kcore_hdr_t), searched in order, first match wins.
 
 import { PHYS_RAM_SEG_SIZE, type PhysRamSeg } from '../format/kcore.ts';
@@ -28,23 +28,4 @@ export function decodeCountedSegments(
     ? { cpuData, at: off + decoded * PHYS_RAM_SEG_SIZE, from: decoded, count, littleEndian }
     : null;
   return { segments, tail, count };
-}
-
-/**
- * Offset of pa in the memory data (spec 5.1): sizes of the segments before the first one holding
- * pa, plus pa - start. No match → the total size of all segments (the end of the memory data).
- */
-export function x86Pa2off(table: SegmentTable, pa: bigint): number {
-  let off = 0n;
-  for (const { start, size } of table.segments) {
-    if (start <= pa && pa - start < size) return Number(off + (pa - start));
-    off += size;
-  }
-  if (table.tail) {
-    for (const { start, size } of rawSegments(table.tail)) {
-      if (start <= pa && pa - start < size) return Number(off + (pa - start));
-      off += size;
-    }
-  }
-  return Number(off);
 }

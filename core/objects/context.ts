@@ -1,14 +1,13 @@
 // The ObjectContext for an opened dump: strict memory, the debug kernel's types and the kernel's
 // symbol table (the --kernel image, or the ksyms the dump carries).
 
-import type { Kvm } from '../kvm/handle.ts';
+import type { DumpView } from '../layers/dump-view.ts';
 import type { DumpSource } from '../source.ts';
 import { listSymbols, STB_GLOBAL, STT_FUNC } from '../format/elf.ts';
 import type { TypeInfo } from '../types/api.ts';
 import type { VirtualSpace } from '../layers/types.ts';
 import type { ObjectContext } from './memory.ts';
 import { symbolizer } from './symbolize.ts';
-import { kvmVirtualSpace } from './kvm-space.ts';
 
 export async function symbolContext(namelist: DumpSource): Promise<Pick<ObjectContext, 'symbol' | 'describe'>> {
   const syms = await listSymbols(namelist);
@@ -22,8 +21,12 @@ export async function symbolContext(namelist: DumpSource): Promise<Pick<ObjectCo
   return { symbol: (n) => byName.get(n)?.value ?? null, describe };
 }
 
-export async function objectContext(kd: Kvm, dump: DumpSource, types: TypeInfo, vm?: VirtualSpace): Promise<ObjectContext> {
-  const namelist = kd.namelistSource ?? kd.kernelSource;
+/**
+ * Objects are shown to a person: memory comes from the strict virtual layer (a hole or an address
+ * in no segment is a fault, never bytes); namelist is the --kernel image or the dump's own ksyms.
+ */
+export async function objectContext(view: DumpView, namelist: DumpSource | null, types: TypeInfo, vm?: VirtualSpace): Promise<ObjectContext> {
   if (!namelist) throw new Error('no kernel symbols: give --kernel (or a dump that carries its ksyms)');
-  return { vm: vm ?? kvmVirtualSpace(kd, dump), types, ...(await symbolContext(namelist)) };
+  if (!vm && !view.hasHeader) throw new Error('no dump header: no memory to read');
+  return { vm: vm ?? view.virtual, types, ...(await symbolContext(namelist)) };
 }

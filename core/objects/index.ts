@@ -8,5 +8,4 @@ export * from './modules.ts';
 export * from './stack.ts';
 export { symbolizer } from './symbolize.ts';
 export { objectContext, symbolContext } from './context.ts';
-export { kvmVirtualSpace } from './kvm-space.ts';
 export * from './report.ts';

@@ -12,7 +12,8 @@ import { JobRegistry, type JobListener } from './jobs.ts';
 import { appInfoOp, forgetRecentOp, listDevicesOp, listRecentOp, pickFileOp, pickSaveFileOp } from './ops/app-ops.ts';
 import { closeDumpOp, headerOp, mkheaderOp, openDumpOp, scanOp, startOpenOp, startScanOp } from './ops/dump-ops.ts';
 import { cancelJobOp, jobStatusOp, startSavecoreOp, triageOp } from './ops/job-ops.ts';
-import { kvatopOp, nlistOp, readOp } from './ops/memory-ops.ts';
+import { kvatopOp, nlistOp } from './ops/kvm-ops.ts';
+import { readMemoryOp, readOp, translateOp } from './ops/memory-ops.ts';
 import { symbolPageOp, symbolSearchOp } from './ops/symbol-ops.ts';
 import { savecorePreviewOp } from './ops/savecore-preview.ts';
 import { kernelObjectsOp } from './ops/object-ops.ts';
@@ -73,6 +74,8 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     triage: (a) => triageOp(ctx, a),
     savecorePreview: (a) => savecorePreviewOp(ctx, a),
     kernelObjects: (a) => kernelObjectsOp(ctx, a),
+    readMemory: (a) => readMemoryOp(ctx, a),
+    translate: (a) => translateOp(ctx, a),
   };
   const policy = { allowWrite: deps.allowWrite, onInternalError: deps.onInternalError };
   const call = (op: unknown, args: unknown, context?: CallContext) => dispatch(impl, policy, op, args, context);

@@ -12,6 +12,7 @@ import type { Emitter } from './output.ts';
 
 type Exit = number;
 import type { ObjectCommand } from '../../core/objects/index.ts';
+import { dumpView } from '../../core/kvm/view.ts';
 export type { ObjectCommand };
 
 export async function objectCommand(which: ObjectCommand, args: DumpArgs & { debug?: string }, out: Emitter): Promise<Exit> {
@@ -28,7 +29,8 @@ export async function objectCommand(which: ObjectCommand, args: DumpArgs & { deb
     }
     let ctx: ObjectContext;
     try {
-      ctx = await objectContext(opened.kd as Kvm, opened.dump, t.types);
+      const kd = opened.kd as Kvm;
+      ctx = await objectContext(dumpView(kd), kd.namelistSource ?? kd.kernelSource, t.types);
     } catch (e) {
       const error = (e as Error).message;
       out.result({ error }, () => [`kvmdump: ${which}: ${error}`]);

@@ -3,6 +3,7 @@
 
 import { buildTriageReport, formatReportText, readMessageBuffer } from '../../core/triage/index.ts';
 import type { MachineName } from '../../core/machines/machine.ts';
+import { dumpView } from '../../core/kvm/view.ts';
 import type { OpenedDump } from '../session/open-dump.ts';
 import { withDump } from './open.ts';
 import { objectsSectionsFor as objectsSections } from '../session/debug-types.ts';
@@ -31,7 +32,7 @@ function noHeader(args: TriageArgs, opened: OpenedDump, out: Emitter): Exit {
 export async function reportCommand(args: TriageArgs & { lines?: number; debug?: string }, out: Emitter): Promise<Exit> {
   return withTriageDump(args, out, async (opened) => {
     const { kd } = opened;
-    const report = await buildTriageReport(kd, { lines: args.lines, dumpOffset: args.dumpOffset, dumpName: args.dump });
+    const report = await buildTriageReport(dumpView(kd), { lines: args.lines, dumpOffset: args.dumpOffset, dumpName: args.dump });
     // With --debug: what was running (processes, LWPs, CPUs, mounts, modules, stack) follows.
     const objects = args.debug ? await objectsSections(args.debug, opened) : null;
     out.result(objects ? { ...report, objects: objects.json } : report, () => (formatReportText(report) + (objects?.text ?? '')).replace(/\n$/, '').split('\n'));
@@ -41,7 +42,7 @@ export async function reportCommand(args: TriageArgs & { lines?: number; debug?:
 
 export async function dmesgCommand(args: TriageArgs, out: Emitter): Promise<Exit> {
   return withTriageDump(args, out, async ({ kd }) => {
-    const mb = await readMessageBuffer(kd);
+    const mb = await readMessageBuffer(dumpView(kd));
     if (!mb.available) {
       if (out.json) out.result(mb, () => []);
       else out.note(`kvmdump: dmesg: message buffer not available: ${mb.reason}`);

@@ -6,6 +6,7 @@ import type { Kvm } from '../../core/kvm/handle.ts';
 import { loadTypeInfo, TypeInfoError, type TypeInfo } from '../../core/types/index.ts';
 import { objectContext, objectsReport, type ObjectContext } from '../../core/objects/index.ts';
 import { openSource } from '../sources/node-source.ts';
+import { dumpView } from '../../core/kvm/view.ts';
 
 /** The same advice in the app's words. */
 export const NO_TYPES_HINT_APP =
@@ -49,7 +50,7 @@ export async function objectsSectionsFor(debugPath: string, opened: { kd: Kvm; d
   if ('error' in t) return { text: `\nWhat was running: not available: ${t.error}\n`, json: { notAvailable: t.error } };
   let ctx: ObjectContext;
   try {
-    ctx = await objectContext(opened.kd, opened.dump, t.types);
+    ctx = await objectContext(dumpView(opened.kd), opened.kd.namelistSource ?? opened.kd.kernelSource, t.types);
   } catch (e) {
     const why = (e as Error).message;
     return { text: `\nWhat was running: not available: ${why}\n`, json: { notAvailable: why } };

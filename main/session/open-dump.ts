@@ -6,6 +6,7 @@ import { strerror, errnoOf } from '../../core/errno.ts';
 import { Kvm } from '../../core/kvm.ts';
 import type { MachineName } from '../../core/machines/machine.ts';
 import { symbolsFromDump } from '../../core/ksyms/discover.ts';
+import { dumpView } from '../../core/kvm/view.ts';
 import { MemorySource, type DumpSource } from '../../core/source.ts';
 import { CachedSource } from '../../core/sources/cached.ts';
 import { isGzip } from '../../core/sources/gzip-format.ts';
@@ -104,7 +105,7 @@ async function chooseNamelist(kd: Kvm, kernel: DumpSource | null, opts: OpenDump
 export async function namelistFromDump(
   kd: Kvm, opts: { signal?: AbortSignal; limitBytes?: number; onProgress?: (done: number, total: number) => void } = {},
 ): Promise<NamelistOrigin> {
-  const r = await symbolsFromDump(kd, {
+  const r = await symbolsFromDump(dumpView(kd), {
     signal: opts.signal,
     ...(opts.limitBytes !== undefined ? { limitBytes: opts.limitBytes } : {}),
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),

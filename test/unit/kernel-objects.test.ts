@@ -3,6 +3,7 @@
 // and a corrupted list pointer or an unmapped struct proc ends the listing with the reason.
 
 import { describe, expect, it } from 'vitest';
+import { dumpView } from '../../core/kvm/view.ts';
 import { Kvm } from '../../core/kvm/handle.ts';
 import { MemorySource } from '../../core/source.ts';
 import { loadTypeInfo, type TypeInfo } from '../../core/types/index.ts';
@@ -23,7 +24,7 @@ async function fixture(arch: TypesArch, spec: ObjectsSpec = defaultObjectsSpec()
   const img = buildDumpImage({ flavour: arch, seed: 5, objects: { spec, facts: obj.facts, arch } });
   const kd = await Kvm.open({ dump: new MemorySource(img.toBytes()), kernel: new MemorySource(img.kernel) });
   expect(await kd.mkheader(img.facts.dumpOff)).toBeGreaterThan(0);
-  const ctx: ObjectContext = await objectContext(kd, kd.dumpSource, await types(arch));
+  const ctx: ObjectContext = await objectContext(dumpView(kd), kd.kernelSource, await types(arch));
   return { img, ctx, kd, laid: img.facts.objects! };
 }
 const hex = (v: bigint) => `0x${v.toString(16)}`;
@@ -87,7 +88,7 @@ for (const arch of TYPES_ARCHES) {
       expect(await kd.mkheader(img.facts.dumpOff)).toBeGreaterThan(0);
       const types8 = await loadTypeInfo(new MemorySource(readFileSync(obj.path)));
       expect(types8.struct('mountlist_entry')).toBeNull();
-      const m = await listMounts(await objectContext(kd, kd.dumpSource, types8));
+      const m = await listMounts(await objectContext(dumpView(kd), kd.kernelSource, types8));
       expect(m.shape).toBe('mnt_list');
       expect(m.end).toEqual({ complete: true });
       expect(m.items.map((x) => [x.address, x.mountedFrom, x.mountedOn, x.fstype])).toEqual(
@@ -138,7 +139,7 @@ for (const arch of TYPES_ARCHES) {
       expect(ps.end.complete).toBe(false);
       if (!ps.end.complete) {
         expect(ps.end.address).toBe(laid.addresses.brokenAt);
-        expect(ps.end.reason).toMatch(new RegExp(`^struct proc at ${hex(laid.addresses.brokenAt!)}: VA ${hex(laid.addresses.brokenAt!)} has no translation`));
+        expect(ps.end.reason).toMatch(new RegExp(`^struct proc at ${hex(laid.addresses.brokenAt!)}: (PTE \\(level 1\\)|L3 \\(level 3\\)) at PA 0x[0-9a-f]+ is not present \\(entry 0x0\\)$`));
       }
     });
 
@@ -147,7 +148,7 @@ for (const arch of TYPES_ARCHES) {
       const all = await listAllLwps(ctx);
       expect(all.items.map((l) => `${l.pid}.${l.lid}`)).toEqual(['412.1', '57.2', '1.1', '0.3', '0.2', '0.1']);
       expect(all.end.complete).toBe(false);
-      if (!all.end.complete) expect(all.end.reason).toMatch(/^the LWPs of pid 57 end early: struct lwp at 0x[0-9a-f]+: VA 0x[0-9a-f]+ has no translation/);
+      if (!all.end.complete) expect(all.end.reason).toMatch(/^the LWPs of pid 57 end early: struct lwp at 0x[0-9a-f]+: (PTE \(level 1\)|L3 \(level 3\)) at PA 0x[0-9a-f]+ is not present \(entry 0x0\)$/);
     });
 
     it('an allproc link back to the first process ends ps with the loop named', async () => {

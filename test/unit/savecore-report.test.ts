@@ -97,12 +97,12 @@ describe('savecore job: the triage report and its manifest record', () => {
     // boottime's tv_nsec is the fixture kernel's 123456789.
     expect(rep.boottime).toEqual({ value: { sec: 1794992616, nsec: 123456789, iso: '2026-11-18T09:03:36.123Z' } });
     expect(rep.uptime).toEqual({ value: { seconds: 7384, text: '0d 2h 3m 4s' } });
-    expect(rep.panic).toEqual({ message: PANIC_LINE, source: 'msgbuf', reasons: [], savecoreSyslog: `reboot after panic: ${PANIC_LINE}`, derivationBlocked: null });
+    expect(rep.panic).toEqual({ message: PANIC_LINE, source: 'msgbuf', reasons: [], savecoreSyslog: `reboot after panic: ${PANIC_LINE}`, verdict: 'panic', messageBufferLine: PANIC_LINE });
     const written = log.contents.length;
     expect(rep.msgbuf).toEqual({
       value: {
         va: '0xffff800000000000', magic: '0x63061', bufx: written, bufr: 0, bufs: 32736, bufcOffset: 32, wrapped: false,
-        textLength: written, lineCount: 10, lastLines: [...BEFORE_PANIC, PANIC_LINE, ...AFTER_PANIC, LAST], lastPanicLine: PANIC_LINE,
+        textLength: written, lineCount: 10, lastLines: [...BEFORE_PANIC, PANIC_LINE, ...AFTER_PANIC, LAST],
       },
     });
     expect(rep.physicalMemory).toEqual({ value: { bytes: 16379904, segments: [{ start: '0x0', size: '0x9f000' }, { start: '0x100000', size: '0xf00000' }] } });

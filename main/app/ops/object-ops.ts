@@ -12,6 +12,7 @@ import { NO_TYPES_HINT_APP, typesFor } from '../../session/debug-types.ts';
 import { OpFailure } from '../dispatch.ts';
 import { type HandlerContext, withSession } from '../context.ts';
 import type { Session } from '../sessions.ts';
+import { dumpView } from '../../../core/kvm/view.ts';
 
 const typeCache = new WeakMap<Session, Map<string, Promise<{ types: TypeInfo } | { error: string }>>>();
 
@@ -34,7 +35,7 @@ export async function kernelObjectsOp(ctx: HandlerContext, a: OpParsedArgs<'kern
     }
     const typeFormat = t.types.format;
     try {
-      const oc = await objectContext(s.opened.kd, s.opened.dump, t.types);
+      const oc = await objectContext(dumpView(s.opened.kd), s.opened.kd.namelistSource ?? s.opened.kd.kernelSource, t.types);
       switch (a.kind) {
         case 'processes': {
           const ps = await listProcesses(oc);

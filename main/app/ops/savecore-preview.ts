@@ -6,6 +6,7 @@ import type { OpParsedArgs } from '../../../contract/operations.ts';
 import type { SavecorePreview } from '../../../contract/results.ts';
 import { compareVersions, crashTime, dumpExists, lookupDumpSymbols } from '../../jobs/savecore/checks.ts';
 import { withSession, type HandlerContext } from '../context.ts';
+import { dumpView } from '../../../core/kvm/view.ts';
 
 const DAY = 86_400;
 
@@ -26,13 +27,14 @@ export async function savecorePreviewOp(ctx: HandlerContext, a: OpParsedArgs<'sa
         refusals.push({ check: 'header', forceOverrides: false, message: `savecore will find no dump: ${kd.geterr() || 'no dump header at this offset'}` });
         return { refusals, warnings: [] };
       }
-      const syms = await lookupDumpSymbols(kd, kernelPath ?? 'ksyms');
+      const view = dumpView(kd);
+      const syms = await lookupDumpSymbols(view, kernelPath ?? 'ksyms');
       if (syms.missingRequired) {
         refusals.push({ check: 'symbols', forceOverrides: false, message: `savecore will refuse: ${syms.missingRequired.slice(1)} is not in the namelist (give the crashed kernel's file)` });
         return { refusals, warnings: [] };
       }
       const pageSize = kd.machineModule?.pageSize ?? 4096;
-      const presence = await dumpExists(kd, opened.kernel, syms, pageSize, false);
+      const presence = await dumpExists(view, opened.kernel, syms, pageSize, false);
       if (!presence.present) {
         const hex = (v: number | null) => (v === null ? 'unreadable' : `0x${v.toString(16)}`);
         refusals.push({
@@ -42,7 +44,7 @@ export async function savecorePreviewOp(ctx: HandlerContext, a: OpParsedArgs<'sa
         });
       }
       const now = Math.floor(Date.now() / 1000);
-      const ct = await crashTime(kd, syms, now);
+      const ct = await crashTime(view, now);
       if (!ct.ok) {
         const when = ct.time === null ? 'unreadable' : `${utc(ct.time)}, ${Math.round(Math.abs(now - ct.time) / DAY)} days from now`;
         refusals.push({
@@ -50,7 +52,7 @@ export async function savecorePreviewOp(ctx: HandlerContext, a: OpParsedArgs<'sa
           message: `savecore will refuse: the crash time (${when}) is more than 60 days from now, so it calls the dump time unreasonable. Force (-f) exports it anyway.`,
         });
       }
-      const versions = await compareVersions(kd, opened.kernel, syms, kernelPath ?? 'ksyms');
+      const versions = await compareVersions(view, opened.kernel, syms, kernelPath ?? 'ksyms');
       const warnings = versions.mismatch
         ? [`the kernel file's version differs from the dump's: savecore warns, and symbols may not match the crashed kernel (file: ${versions.running.split('\n')[0]}; dump: ${versions.dump.split('\n')[0]})`]
         : [];

@@ -2,6 +2,8 @@
 // for everything else the job does (spec 4.8, 7.5).
 
 import type { DumpSource } from '../../../core/source.ts';
+import { locateDumpmag } from '../../../core/crash/dumpmag.ts';
+import { dumpView } from '../../../core/kvm/view.ts';
 import { openDump, OpenError } from '../../session/open-dump.ts';
 
 export interface InvalidationResult {
@@ -40,6 +42,9 @@ export async function invalidateDump(
   try {
     const { kd } = opened;
     if (!kd.hasHeader) return { status: 'failed', offset: null, length: null, error: kd.geterr() || 'no dump header' };
+    // Never let libkvm's pa2off aim the write past the memory data (at whatever follows the dump).
+    const where = await locateDumpmag(dumpView(kd));
+    if (!where.ok) return { status: 'failed', offset: null, length: null, error: `not invalidated: ${where.reason}` };
     const stop = (await steps.beforeWrite?.()) ?? null;
     if (stop) return { status: 'skipped', offset: null, length: null, error: stop };
     const rc = await kd.inval();

@@ -7,6 +7,7 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { errnoOf, strerror } from '../../../core/errno.ts';
 import type { Kvm } from '../../../core/kvm.ts';
+import { dumpView } from '../../../core/kvm/view.ts';
 import type { DumpSource } from '../../../core/source.ts';
 import { scanForDumps, type ScanCandidate } from '../../../core/scan.ts';
 import { readPanicMessage, savecoreSyslogLine } from '../../../core/triage/panic.ts';
@@ -261,7 +262,7 @@ class SavecoreRun {
     }
     let syms: SymbolLookup | null = null;
     if (hdrsz === null || hdrsz > 0) {
-      syms = await lookupDumpSymbols(kd, this.kernelName);
+      syms = await lookupDumpSymbols(dumpView(kd), this.kernelName);
       this.result.missingSymbols = [...(syms.missingRequired ? [syms.missingRequired.slice(1)] : []), ...syms.missingOptional];
       this.logAll(syms.log);
       if (!kd.namelistSource) {
@@ -285,21 +286,23 @@ class SavecoreRun {
 
     if (o.clear && !o.testOnly) return this.clearOnly(opened, offset);
 
-    const presence = await dumpExists(kd, opened.kernel, syms, this.pageSize, Boolean(o.verbose));
+    // Everything savecore decides from memory reads through the strict layers (built now: after mkheader).
+    const view = dumpView(kd);
+    const presence = await dumpExists(view, opened.kernel, syms, this.pageSize, Boolean(o.verbose));
     this.logAll(presence.log);
     if (presence.fatal) return this.refuse('failed', 'reference dumpmag unreadable');
     if (!presence.present && !o.force) return this.refuse('no-dump', 'dumpmag mismatch or unreadable', { dumpmag: presence.dumpmag, reference: presence.referenceDumpmag });
     if (o.testOnly) return this.finish('dump-present', 0);
 
-    const versions = await compareVersions(kd, opened.kernel, syms, this.kernelName);
+    const versions = await compareVersions(view, opened.kernel, syms, this.kernelName);
     this.logAll(versions.log);
-    const panic = await readPanicMessage(kd);
+    const panic = await readPanicMessage(view);
     for (const line of msgbufComplaints(panic.reasons)) this.log('warning', line);
     this.result.panicMessage = panic.message;
     const syslog = savecoreSyslogLine(panic);
     this.log('alert', syslog);
 
-    const ct = await crashTime(kd, syms, this.now);
+    const ct = await crashTime(view, this.now);
     this.logAll(ct.log);
     this.result.crashTime = ct.time;
     let space: SpaceCheck | null = null;
@@ -506,7 +509,7 @@ class SavecoreRun {
     let objects: Awaited<ReturnType<typeof objectsSectionsFor>> | null;
     try {
       // The dump header's offset on the device is known here: the report records it.
-      report = await buildTriageReport(kd, { dumpOffset });
+      report = await buildTriageReport(dumpView(kd), { dumpOffset });
       objects = this.opts.debug ? await objectsSectionsFor(this.opts.debug, { kd, dump: kd.dumpSource, kernel: kd.kernelSource }) : null;
     } catch (e) {
       this.log('warning', `${path}: triage report not written: ${(e as Error).message}`);
