@@ -8,7 +8,7 @@ import type { ReadFault, StrictRead } from '../../core/layers/types.ts';
 
 const LE = { pointerSize: 8 as const, littleEndian: true };
 
-function pattern(kind: Parameters<typeof parsePattern>[0], text: string, target = LE) {
+function pattern(kind: Parameters<typeof parsePattern>[0], text: string, target: { pointerSize: 4 | 8; littleEndian: boolean } = LE) {
   const r = parsePattern(kind, text, target);
   if (!r.ok) throw new Error(r.error);
   return r.pattern;
