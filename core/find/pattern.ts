@@ -94,15 +94,28 @@ function hexPattern(text: string): PatternResult {
   return { ok: true, pattern: { bytes: Uint8Array.from(bytes), mask: Uint8Array.from(mask) } };
 }
 
-/** Offsets in data[0, end) where the pattern matches; `usable(i, n)` says whether data[i, i+n) is all memory. */
-export function matchesIn(data: Uint8Array, end: number, p: BytePattern, usable: (i: number, n: number) => boolean): number[] {
+/**
+ * The byte to scan for with indexOf: memory is full of 0x00 and 0xff, so a pattern byte other than
+ * those makes candidates rare (a pointer's high bytes are often 0xff, its low ones 0x00).
+ */
+function anchorOf(p: BytePattern): number {
+  let fallback = -1;
+  for (let k = 0; k < p.bytes.length; k++) {
+    if (p.mask[k] === 0) continue;
+    if (fallback < 0) fallback = k;
+    if (p.bytes[k] !== 0x00 && p.bytes[k] !== 0xff) return k;
+  }
+  return fallback;
+}
+
+/** Offsets in data where the pattern matches entirely inside data. */
+export function matchesIn(data: Uint8Array, p: BytePattern): number[] {
   const n = p.bytes.length;
   const out: number[] = [];
-  // Anchor on the first non-wildcard byte for a fast indexOf.
-  const anchor = p.mask.findIndex((m) => m !== 0);
+  const anchor = anchorOf(p);
   const first = p.bytes[anchor]!;
   let from = anchor;
-  const last = end - n + anchor;
+  const last = data.length - n + anchor;
   while (from <= last) {
     const at = data.indexOf(first, from);
     if (at < 0 || at > last) break;
@@ -114,7 +127,7 @@ export function matchesIn(data: Uint8Array, end: number, p: BytePattern, usable:
         break;
       }
     }
-    if (ok && usable(start, n)) out.push(start);
+    if (ok) out.push(start);
     from = at + 1;
   }
   return out;

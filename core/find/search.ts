@@ -26,6 +26,21 @@ export interface FindResult {
 
 const DEFAULT_CHUNK = 1 << 20;
 
+/** [start, end) runs of 1s in good at least minLength long. */
+function readableRuns(good: Uint8Array, minLength: number): [number, number][] {
+  const runs: [number, number][] = [];
+  let i = 0;
+  while (i < good.length) {
+    const start = good.indexOf(1, i);
+    if (start < 0) break;
+    let end = good.indexOf(0, start);
+    if (end < 0) end = good.length;
+    if (end - start >= minLength) runs.push([start, end]);
+    i = end;
+  }
+  return runs;
+}
+
 export class FindCancelled extends Error {
   constructor() {
     super('cancelled');
@@ -67,13 +82,16 @@ export async function findInRegions(
       good.set(carryOk, 0);
       good.set(ok, carry.length);
       const base = pos - BigInt(carry.length);
-      const usable = (i: number, len: number) => good.subarray(i, i + len).every((b) => b === 1);
-      for (const at of matchesIn(data, data.length, pattern, usable)) {
-        hits.push(base + BigInt(at));
-        if (hits.length >= maxHits) {
-          searched += BigInt(n);
-          opts.onProgress?.(searched, total);
-          return { hits, truncated: true, searchedBytes: searched, faultedBytes: faulted };
+      // Only runs of readable bytes are searched: a match never includes a faulted byte, and a
+      // chunk that is all hole (most of a sparse direct map) costs nothing.
+      for (const [runStart, runEnd] of readableRuns(good, pattern.bytes.length)) {
+        for (const at of matchesIn(data.subarray(runStart, runEnd), pattern)) {
+          hits.push(base + BigInt(runStart + at));
+          if (hits.length >= maxHits) {
+            searched += BigInt(n);
+            opts.onProgress?.(searched, total);
+            return { hits, truncated: true, searchedBytes: searched, faultedBytes: faulted };
+          }
         }
       }
       const keep = Math.min(overlap, data.length);

@@ -92,6 +92,16 @@ describe('findInRegions', () => {
     expect(capped).toMatchObject({ hits: [base + 100n, base + 4093n], truncated: true });
   });
 
+  it('holes cost nothing: a pointer pattern (zero and 0xff bytes) over 1 GiB of faulted memory', async () => {
+    const hole = async (address: bigint, length: number): Promise<StrictRead> => ({
+      data: new Uint8Array(length), faults: [{ offset: 0, length, kind: 'outside-segments', reason: 'hole', address }],
+    });
+    const t = performance.now();
+    const r = await findInRegions([{ start: base, end: base + (1n << 30n) }], hole, pattern('pointer', '0xffff800000000000'));
+    expect(r).toMatchObject({ hits: [], faultedBytes: 1n << 30n });
+    expect(performance.now() - t).toBeLessThan(5000);
+  });
+
   it('cancel stops the search', async () => {
     const m = memory(base, bytes);
     const signal = { aborted: false };

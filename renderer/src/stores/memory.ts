@@ -45,6 +45,8 @@ export const useMemory = defineStore('memory', {
     target: null as { label: string; address: bigint; length: number } | null,
     back: [] as Place[],
     forward: [] as Place[],
+    /** The cursor each space had when last left, to come back to when a place has no twin there. */
+    lastIn: {} as Partial<Record<Space, string>>,
     /** Bumped to ask the view to focus the go-to box or the find box (Ctrl+G / Ctrl+F from any view). */
     focusRequest: { what: '' as '' | 'goto' | 'find', n: 0 },
   }),
@@ -85,6 +87,7 @@ export const useMemory = defineStore('memory', {
         if (this.back.length > HISTORY_MAX) this.back.shift();
         this.forward = [];
       }
+      this.lastIn[this.space] = this.cursor.toString();
       this.space = to.space;
       this.cursor = to.address;
       this.anchor = null;
@@ -115,7 +118,10 @@ export const useMemory = defineStore('memory', {
       }
       const there = to === 'virtual' ? r.value.virtual : to === 'physical' ? r.value.physical : r.value.file === null ? null : toWire(BigInt(r.value.file));
       if (there === null) {
-        this.notice = `0x${this.cursor.toString(16)} has no ${to === 'virtual' ? 'kernel VA' : to === 'physical' ? 'physical address' : 'place in the dump file'}: ${r.value.note ?? 'not mapped'}`;
+        // Still show the space asked for, at the place it had, and say why the byte has no twin there.
+        const back = BigInt(this.lastIn[to] ?? '0');
+        this.notice = `0x${this.cursor.toString(16)} has no ${to === 'virtual' ? 'kernel VA' : to === 'physical' ? 'physical address' : 'place in the dump file'}: ${r.value.note ?? 'not mapped'}; showing 0x${back.toString(16)}, where this space was last`;
+        this.jump({ space: to, address: back });
         return false;
       }
       this.jump({ space: to, address: BigInt(there) });
