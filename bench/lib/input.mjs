@@ -11,7 +11,7 @@ import { join } from 'node:path';
 const ROOT = new URL('..', new URL('..', import.meta.url)).pathname;
 const PAGE = 4096;
 
-async function fixtureBuilder(workDir) {
+export async function fixtureBuilder(workDir) {
   const out = join(workDir, 'fixture-builder.mjs');
   if (!existsSync(out)) {
     await build({

@@ -176,6 +176,28 @@ describe.skipIf(!HAVE_CHROMIUM)('the Memory view in Chromium', () => {
     });
   }
 
+  test('light and dark themes follow the system; columns line up exactly in both', async () => {
+    const colours: string[] = [];
+    for (const scheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      await page.getByTestId('tab-hex').click();
+      await page.getByTestId('space-virtual').click();
+      await goto(page, 'dumpmag');
+      const rows = page.getByTestId('hexgrid').locator('[data-address]');
+      await expect.poll(() => rows.count()).toBe(24);
+      colours.push(await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor));
+      for (const sel of ['.bytes .cell', '.text > span']) {
+        const xs = async (r: number) => rows.nth(r).locator(sel).evaluateAll((els) => els.map((e) => Math.round(e.getBoundingClientRect().left * 10) / 10));
+        const first = await xs(0);
+        expect(first.length).toBe(16);
+        for (const r of [1, 7, 23]) expect(await xs(r)).toEqual(first);
+      }
+      await page.screenshot({ path: join(ARTIFACTS, `viewer-theme-${scheme}.png`) });
+    }
+    expect(colours[0]).not.toBe(colours[1]);
+    await page.emulateMedia({ colorScheme: 'light' });
+  });
+
   describe('a 4 GiB sparse dump', () => {
     test('drag the scrollbar to the end and back; the DOM holds only the visible rows; next region skips the hole', async () => {
       const img = buildDumpImage({ flavour: 'amd64', seed: 22, memMiB: 64, highMiB: 4096 });

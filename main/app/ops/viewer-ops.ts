@@ -4,7 +4,6 @@
 // strict layers: a hole is an answer with its reason, never bytes.
 
 import { createHash } from 'node:crypto';
-import { dumpView } from '../../../core/kvm/view.ts';
 import {
   directMapVa, DIRECT_MAP_BASES, mappedRegions, nextMappedRegion, physicalRegions, previousMappedRegion,
   type AddressRegion, type RegionScan,
@@ -17,16 +16,15 @@ import type { OpParsedArgs } from '../../../contract/operations.ts';
 import type { HeaderBytes, LocateResult, MemoryRegionsResult, RegionStepResult, SymbolsAtResult } from '../../../contract/results.ts';
 import { fromHexAddress, toHexAddress } from '../../../contract/values.ts';
 import { OpFailure } from '../dispatch.ts';
-import { type HandlerContext, withSession } from '../context.ts';
+import { type HandlerContext, requireSession, withSession } from '../context.ts';
 import type { Session } from '../sessions.ts';
 import { checkDisk } from '../dump-freshness.ts';
 import { symbolsOf } from './symbol-ops.ts';
+import { sessionView } from '../session-view.ts';
 
 type Space = 'virtual' | 'physical' | 'file';
 
-export function sessionView(s: Session): DumpView {
-  return dumpView(s.opened.kd);
-}
+export { sessionView };
 
 function requireMemory(view: DumpView, space: Space): void {
   if (space !== 'file' && !view.hasHeader) {
@@ -119,8 +117,8 @@ export async function locateOp(ctx: HandlerContext, a: OpParsedArgs<'locate'>): 
 const regionCache = new WeakMap<object, Map<Space, RegionScan>>();
 
 async function regionsOf(s: Session, view: DumpView, space: Space): Promise<RegionScan> {
-  let bySpace = regionCache.get(s.opened);
-  if (!bySpace) regionCache.set(s.opened, (bySpace = new Map()));
+  let bySpace = regionCache.get(view);
+  if (!bySpace) regionCache.set(view, (bySpace = new Map()));
   const known = bySpace.get(space);
   if (known) return known;
   const limit = spaceLimit(view, space, s.opened.dump.size);
@@ -132,10 +130,15 @@ async function regionsOf(s: Session, view: DumpView, space: Space): Promise<Regi
 }
 
 export async function memoryRegionsOp(ctx: HandlerContext, a: OpParsedArgs<'memoryRegions'>): Promise<MemoryRegionsResult> {
-  return withSession(ctx, a.sessionId, async (s) => {
+  const view = await withSession(ctx, a.sessionId, async (s) => {
     await checkDisk(ctx, s);
-    const view = sessionView(s);
+    return sessionView(s);
+  });
+  const s = requireSession(ctx, a.sessionId);
+  {
     requireMemory(view, a.space);
+    // The page-table scan reads only through the strict layers (no handle state), so it runs beside
+    // the session's other requests instead of holding the rows of the grid back.
     const scan = await regionsOf(s, view, a.space);
     return {
       space: a.space,
@@ -144,7 +147,7 @@ export async function memoryRegionsOp(ctx: HandlerContext, a: OpParsedArgs<'memo
       complete: scan.complete,
       stoppedAt: scan.stoppedAt === null ? null : toHexAddress(scan.stoppedAt),
     };
-  });
+  }
 }
 
 function stepInList(regions: readonly AddressRegion[], from: bigint, direction: 'next' | 'previous'): RegionStepResult {

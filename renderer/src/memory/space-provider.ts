@@ -47,23 +47,29 @@ export class SpaceProvider implements RowProvider {
   ) {}
 
   async rows(start: bigint, count: number): Promise<HexRow[]> {
+    const end = start + BigInt(count * this.bytesPerRow);
+    const all = await this.cells(start, Number((end < this.limit ? end : this.limit) - start));
     const out: HexRow[] = [];
-    for (let i = 0; i < count; i++) {
-      const address = start + BigInt(i * this.bytesPerRow);
-      if (address >= this.limit) break;
-      out.push({ address, cells: await this.cells(address, this.bytesPerRow) });
+    for (let i = 0; i * this.bytesPerRow < all.length; i++) {
+      out.push({ address: start + BigInt(i * this.bytesPerRow), cells: all.slice(i * this.bytesPerRow, (i + 1) * this.bytesPerRow) });
     }
     return out;
   }
 
   /** n cells from address: values, or faults with their reasons. */
   async cells(address: bigint, n: number): Promise<HexCell[]> {
+    // The blocks first, side by side (one request each, cached), then the cells without awaiting.
+    const size = BigInt(BLOCK);
+    const blocks = new Map<bigint, Block>();
+    const bases: bigint[] = [];
+    for (let b = address - (address % size); b < address + BigInt(n) && b < this.limit; b += size) bases.push(b);
+    await Promise.all(bases.map(async (b) => blocks.set(b, await this.block(b))));
     const cells: HexCell[] = [];
     for (let i = 0; i < n; i++) {
       const a = address + BigInt(i);
       if (a >= this.limit) break;
-      const base = a - (a % BigInt(BLOCK));
-      const b = await this.block(base);
+      const base = a - (a % size);
+      const b = blocks.get(base)!;
       const off = Number(a - base);
       const f = b.faults?.[off] ?? null;
       cells.push(f ? { fault: f } : off < b.bytes.length ? { value: b.bytes[off]! } : { fault: { at: a, reason: 'past the end of the space', kind: 'eof' } });

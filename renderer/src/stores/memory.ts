@@ -143,7 +143,7 @@ export const useMemory = defineStore('memory', {
       }
       let address = /^0x/i.test(m[1]!) ? parseHex(m[1]!) : null;
       let label = m[1]!;
-      let length = 1;
+      const length = 1;
       let space = this.space;
       if (address === null) {
         const r = await api.nlist({ sessionId: s.sessionId, names: [m[1]!] });
@@ -158,15 +158,22 @@ export const useMemory = defineStore('memory', {
         }
         address = BigInt(e.value);
         label = e.name;
-        length = await symbolSize(s.sessionId, e.name);
         space = 'virtual'; // a symbol is a kernel VA
+        // Its size (to highlight all of it) arrives after the jump: the rows do not wait for it.
+        const sid = s.sessionId;
+        const at = address + offset;
+        if (!m[2]) {
+          void symbolSize(sid, e.name).then((n) => {
+            if (this.target?.address === at) this.target = { ...this.target, length: n };
+          });
+        }
       }
       address += offset;
       if (address >= this.limitOf(space)) {
         this.gotoError = `0x${address.toString(16)} is past the end of this space (0x${this.limitOf(space).toString(16)})`;
         return false;
       }
-      this.target = { label: m[2] ? `${label}+${m[2]}` : label, address, length: m[2] ? 1 : length };
+      this.target = { label: m[2] ? `${label}+${m[2]}` : label, address, length };
       this.jump({ space, address });
       return true;
     },
