@@ -11,15 +11,18 @@ import { join } from 'node:path';
 const ROOT = new URL('..', new URL('..', import.meta.url)).pathname;
 const PAGE = 4096;
 
+let builder = null;
+
+/** Bundled once per process (so a --work directory never keeps a stale builder). */
 async function fixtureBuilder(workDir) {
-  const out = join(workDir, 'fixture-builder.mjs');
-  if (!existsSync(out)) {
-    await build({
-      stdin: { contents: "export { buildDumpImage } from './test/fixtures/dump-image.ts'; export { writeImageFile } from './test/fixtures/write-image.ts';", resolveDir: ROOT, loader: 'ts' },
-      bundle: true, platform: 'node', format: 'esm', outfile: out, logLevel: 'error',
-    });
-  }
-  return import(out);
+  if (builder) return builder;
+  const out = join(workDir, `fixture-builder-${process.pid}.mjs`);
+  await build({
+    stdin: { contents: "export { buildDumpImage } from './test/fixtures/dump-image.ts'; export { writeImageFile } from './test/fixtures/write-image.ts';", resolveDir: ROOT, loader: 'ts' },
+    bundle: true, platform: 'node', format: 'esm', outfile: out, logLevel: 'error',
+  });
+  builder = await import(out);
+  return builder;
 }
 
 /**
@@ -69,4 +72,25 @@ function fillFreePages(path, from, size) {
     writeSync(fd, buf, 0, n, off);
   }
   closeSync(fd);
+}
+
+/**
+ * An amd64 dump image whose header describes memMiB of memory and whose kernel carries
+ * fillerSymbols extra symbols (GENERIC has about 100k), written sparse: the fixture's own pages
+ * only, the rest a hole (a 64 GiB image costs a few hundred MiB of disk at most). Cached in workDir.
+ */
+export async function sparseDump(workDir, memMiB, fillerSymbols, log = () => {}) {
+  const image = join(workDir, `sparse-${memMiB}.img`);
+  const kernel = join(workDir, `netbsd-sparse-${memMiB}-${fillerSymbols}`);
+  const { buildDumpImage, writeImageFile } = await fixtureBuilder(workDir);
+  if (existsSync(image) && existsSync(kernel)) return { image, kernel, headerOff: 64 * 512 };
+  log(`generating a sparse ${memMiB} MiB amd64 dump, kernel with ${fillerSymbols} extra symbols …`);
+  const img = buildDumpImage({ flavour: 'amd64', seed: 7, memMiB, fillerSymbols });
+  const { writeFile } = await import('node:fs/promises');
+  await writeFile(kernel + '.tmp', img.kernel);
+  await writeImageFile(img, image + '.tmp');
+  const { renameSync } = await import('node:fs');
+  renameSync(kernel + '.tmp', kernel);
+  renameSync(image + '.tmp', image);
+  return { image, kernel, headerOff: img.facts.dumpOff, size: img.size };
 }
