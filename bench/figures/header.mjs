@@ -52,7 +52,7 @@ export default async function run(ctx) {
   // memory: max RSS of a fresh process that opens once, alternating
   const self = fileURLToPath(import.meta.url);
   const child = (d) => {
-    const r = spawnSync(process.execPath, [self, ctx.workDir, d.image, d.kernel, String(d.headerOff)], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [self, core.file, d.image, d.kernel, String(d.headerOff)], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`header child: ${r.stderr.slice(-400)}`);
     return JSON.parse(r.stdout).maxRssMiB;
   };
@@ -77,10 +77,10 @@ export default async function run(ctx) {
   ];
 }
 
-// child: node header.mjs WORKDIR IMAGE KERNEL HEADEROFF → {"maxRssMiB": …}
+// child: node header.mjs CORE_BUNDLE IMAGE KERNEL HEADEROFF → {"maxRssMiB": …}
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const [workDir, image, kernel, headerOff] = process.argv.slice(2);
-  const core = await loadCore(workDir);
+  const [bundle, image, kernel, headerOff] = process.argv.slice(2);
+  const core = await import(bundle);
   await openOnce(core, { image, kernel, headerOff: Number(headerOff) });
   process.stdout.write(JSON.stringify({ maxRssMiB: peakRssKiB() / 1024 }) + '\n');
 }

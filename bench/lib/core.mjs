@@ -2,11 +2,16 @@
 // with esbuild (rebuilt on every run, so a figure measures the code in the tree, not a stale dist/).
 
 import { build } from 'esbuild';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 const ROOT = new URL('..', new URL('..', import.meta.url)).pathname;
 
+let loaded = null;
+
+/** The bundle, built once per process; `file` is its path (children import it; removed at exit). */
 export async function loadCore(workDir) {
+  if (loaded) return loaded;
   const out = join(workDir, `core-${process.pid}.mjs`);
   await build({
     stdin: {
@@ -19,5 +24,7 @@ export async function loadCore(workDir) {
     },
     bundle: true, platform: 'node', format: 'esm', outfile: out, logLevel: 'error',
   });
-  return import(out);
+  process.on('exit', () => rmSync(out, { force: true }));
+  loaded = { ...(await import(out)), file: out };
+  return loaded;
 }

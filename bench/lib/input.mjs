@@ -5,7 +5,7 @@
 // tool measured, so the dump stays valid.
 
 import { build } from 'esbuild';
-import { closeSync, existsSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 const ROOT = new URL('..', new URL('..', import.meta.url)).pathname;
@@ -22,6 +22,7 @@ async function fixtureBuilder(workDir) {
     bundle: true, platform: 'node', format: 'esm', outfile: out, logLevel: 'error',
   });
   builder = await import(out);
+  rmSync(out, { force: true });
   return builder;
 }
 
