@@ -28,14 +28,15 @@ async function fixtureBuilder(workDir) {
 
 /**
  * An amd64 dump image of about memMiB MiB at dumplo 64 (header at 32768), free pages filled with
- * the mix. Cached in workDir by size. Returns { image, kernel, size, memOff, headerOff }.
+ * the mix. Cached in workDir by size. Returns { image, kernel, size, memOff, headerOff, layout, mappings
+ * (the kernel's own, without the direct map), segments }.
  */
 export async function realisticDump(workDir, memMiB, log = () => {}) {
   const image = join(workDir, `dump-${memMiB}.img`);
   const kernel = join(workDir, `netbsd-${memMiB}`);
   const { buildDumpImage, writeImageFile } = await fixtureBuilder(workDir);
   const img = buildDumpImage({ flavour: 'amd64', seed: 7, memMiB });
-  const facts = { image, kernel, size: img.size, memOff: img.facts.memOff, headerOff: img.facts.dumpOff };
+  const facts = { image, kernel, size: img.size, memOff: img.facts.memOff, headerOff: img.facts.dumpOff, layout: img.facts.layout, mappings: img.facts.kernelData.mappings, segments: img.facts.segments };
   if (existsSync(image) && existsSync(kernel)) return facts;
   log(`generating a ${memMiB} MiB amd64 dump …`);
   const { writeFile } = await import('node:fs/promises');
