@@ -216,11 +216,15 @@ export class VirtualLayer implements VirtualSpace {
       if (tr.ok) {
         const inPage = Number(cur & BigInt(tr.pageSize - 1));
         const n = Math.min(left, tr.pageSize - inPage);
-        const got = await this.physical.read(tr.pa, n);
-        out.data.set(got.data, done);
-        for (const f of got.faults) {
-          out.fault({ ...f, offset: done + f.offset, address: cur + BigInt(f.offset), reason: `VA ${hex(cur + BigInt(f.offset))} → ${f.reason}` });
-        }
+        // straight into the answer; a physical fault is re-addressed in VA
+        const at = done;
+        await this.physical.readInto({
+          data: out.data,
+          fault: (f) => {
+            const fva = cur + BigInt(f.offset - at);
+            out.fault({ ...f, address: fva, reason: `VA ${hex(fva)} → ${f.reason}` });
+          },
+        }, at, tr.pa, n);
         done += n;
         continue;
       }
