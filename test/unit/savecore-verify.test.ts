@@ -70,3 +70,22 @@ describe('verifyCore on a multi-member gzip core', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 });
+
+describe('the parallel gzip writer reusing its chunk buffers', () => {
+  it('writes members that decompress to exactly the bytes given, a short last chunk included (no stale bytes)', async () => {
+    const { gunzipSync } = await import('node:zlib');
+    const { GzipPool, ParallelGzipWriter } = await import('../../main/jobs/savecore/compress.ts');
+    const pool = new GzipPool(1, 2);
+    try {
+      const parts: Uint8Array[] = [];
+      const gz = new ParallelGzipWriter(pool, { write: async (c) => void parts.push(c) }, 1 << 16);
+      // 40 full chunks of distinct bytes (buffers come back and are refilled), then a short one
+      const input = Buffer.concat([...Array.from({ length: 40 }, (_, i) => Buffer.alloc(1 << 16, i + 1)), Buffer.alloc(1000, 0xee)]);
+      for (let off = 0; off < input.length; off += 12_345) await gz.write(input.subarray(off, off + 12_345));
+      await gz.end();
+      expect(sha(gunzipSync(Buffer.concat(parts)))).toBe(sha(input));
+    } finally {
+      await pool.close();
+    }
+  });
+});
