@@ -44,6 +44,8 @@ export class GzipPool {
    * the workers on two cores (the profile of a -Z 6 export showed it at ~5% of the wall time).
    */
   private readonly spare: Uint8Array[] = [];
+  /** Chunk size → the gzip member of that many zero bytes at this level. */
+  private readonly zeroMembers = new Map<number, Promise<Uint8Array>>();
 
   constructor(
     private readonly level: number,
@@ -60,6 +62,25 @@ export class GzipPool {
 
   get size(): number {
     return this.workers.length;
+  }
+
+  /**
+   * The member for a chunk of zeros (free memory): compressed once per size, on a worker like any
+   * other chunk, then the same bytes for every later zero chunk of that size — exactly what
+   * compressing it again would give, so the archive is the same file, only made faster.
+   */
+  zeroMember(input: Uint8Array): Promise<Uint8Array> {
+    const size = input.byteLength;
+    let member = this.zeroMembers.get(size);
+    if (!member) {
+      member = this.compress(new Uint8Array(size));
+      member.catch(() => this.zeroMembers.delete(size));
+      this.zeroMembers.set(size, member);
+    }
+    if (input.byteOffset === 0 && input.byteLength === input.buffer.byteLength && this.spare.length < SPARE_LIMIT) {
+      this.spare.push(input); // not sent anywhere: straight back to be filled again
+    }
+    return member;
   }
 
   /** A buffer of exactly `size` bytes to fill and pass to compress(): a returned input, or a new one. Its contents are stale. */
@@ -163,7 +184,7 @@ export class ParallelGzipWriter implements ByteWriter {
     const input = this.fill === this.chunkSize ? this.buf : this.buf.slice(0, this.fill);
     this.buf = this.pool.buffer(this.chunkSize);
     this.fill = 0;
-    const p = this.pool.compress(input);
+    const p = isAllZero(input) ? this.pool.zeroMember(input) : this.pool.compress(input);
     p.catch(() => undefined); // observed in drainOne; avoid an unhandled rejection meanwhile
     this.inflight.push(p);
     while (this.inflight.length >= this.depth) await this.drainOne();
@@ -176,4 +197,16 @@ export class ParallelGzipWriter implements ByteWriter {
     this.writing = this.out.write(member);
     this.writing.catch(() => undefined);
   }
+}
+
+/** Whether every byte is zero (8 bytes at a time where the view allows). */
+export function isAllZero(b: Uint8Array): boolean {
+  let i = 0;
+  if (b.byteOffset % 8 === 0) {
+    const words = new BigUint64Array(b.buffer, b.byteOffset, b.byteLength >>> 3);
+    for (let w = 0; w < words.length; w++) if (words[w] !== 0n) return false;
+    i = words.length * 8;
+  }
+  for (; i < b.length; i++) if (b[i] !== 0) return false;
+  return true;
 }
