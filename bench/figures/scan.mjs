@@ -1,9 +1,11 @@
-// scan: `kvmdump scan` over the image vs `cat IMG > /dev/null` (the page cache's read speed).
+// scan: `kvmdump scan` over the image vs `cat IMG > /dev/null` (the page cache's read speed). The
+// issue sets 2 GiB for this figure: the image here has twice the memory of the others (--mem-mib),
+// so with the default 1024 it is a 2 GiB dump.
 import { alternate, BIN, record } from '../lib/measure.mjs';
 import { realisticDump } from '../lib/input.mjs';
 
 export default async function run(ctx) {
-  const d = await realisticDump(ctx.workDir, ctx.memMiB, ctx.log);
+  const d = await realisticDump(ctx.workDir, 2 * ctx.memMiB, ctx.log);
   const t = alternate([
     { name: 'ours', cmd: [process.execPath, BIN, 'scan', '--dump', d.image, '--json'] },
     { name: 'cat', cmd: `cat '${d.image}' > /dev/null` },

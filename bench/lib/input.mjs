@@ -5,12 +5,13 @@
 // tool measured, so the dump stays valid.
 
 import { build } from 'esbuild';
-import { closeSync, existsSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 const ROOT = new URL('..', new URL('..', import.meta.url)).pathname;
 const PAGE = 4096;
 
+<<<<<<< HEAD
 export async function fixtureBuilder(workDir) {
   const out = join(workDir, 'fixture-builder.mjs');
   if (!existsSync(out)) {
@@ -20,18 +21,34 @@ export async function fixtureBuilder(workDir) {
     });
   }
   return import(out);
+=======
+let builder = null;
+
+/** Bundled once per process (so a --work directory never keeps a stale builder). */
+export async function fixtureBuilder(workDir) {
+  if (builder) return builder;
+  const out = join(workDir, `fixture-builder-${process.pid}.mjs`);
+  await build({
+    stdin: { contents: "export { buildDumpImage } from './test/fixtures/dump-image.ts'; export { writeImageFile } from './test/fixtures/write-image.ts';", resolveDir: ROOT, loader: 'ts' },
+    bundle: true, platform: 'node', format: 'esm', outfile: out, logLevel: 'error',
+  });
+  builder = await import(out);
+  rmSync(out, { force: true });
+  return builder;
+>>>>>>> issue11
 }
 
 /**
  * An amd64 dump image of about memMiB MiB at dumplo 64 (header at 32768), free pages filled with
- * the mix. Cached in workDir by size. Returns { image, kernel, size, memOff, headerOff }.
+ * the mix. Cached in workDir by size. Returns { image, kernel, size, memOff, headerOff, layout, mappings
+ * (the kernel's own, without the direct map), segments }.
  */
 export async function realisticDump(workDir, memMiB, log = () => {}) {
   const image = join(workDir, `dump-${memMiB}.img`);
   const kernel = join(workDir, `netbsd-${memMiB}`);
   const { buildDumpImage, writeImageFile } = await fixtureBuilder(workDir);
   const img = buildDumpImage({ flavour: 'amd64', seed: 7, memMiB });
-  const facts = { image, kernel, size: img.size, memOff: img.facts.memOff, headerOff: img.facts.dumpOff };
+  const facts = { image, kernel, size: img.size, memOff: img.facts.memOff, headerOff: img.facts.dumpOff, layout: img.facts.layout, mappings: img.facts.kernelData.mappings, segments: img.facts.segments };
   if (existsSync(image) && existsSync(kernel)) return facts;
   log(`generating a ${memMiB} MiB amd64 dump …`);
   const { writeFile } = await import('node:fs/promises');
@@ -69,4 +86,25 @@ function fillFreePages(path, from, size) {
     writeSync(fd, buf, 0, n, off);
   }
   closeSync(fd);
+}
+
+/**
+ * An amd64 dump image whose header describes memMiB of memory and whose kernel carries
+ * fillerSymbols extra symbols (GENERIC has about 100k), written sparse: the fixture's own pages
+ * only, the rest a hole (a 64 GiB image costs a few hundred MiB of disk at most). Cached in workDir.
+ */
+export async function sparseDump(workDir, memMiB, fillerSymbols, log = () => {}) {
+  const image = join(workDir, `sparse-${memMiB}.img`);
+  const kernel = join(workDir, `netbsd-sparse-${memMiB}-${fillerSymbols}`);
+  const { buildDumpImage, writeImageFile } = await fixtureBuilder(workDir);
+  if (existsSync(image) && existsSync(kernel)) return { image, kernel, headerOff: 64 * 512 };
+  log(`generating a sparse ${memMiB} MiB amd64 dump, kernel with ${fillerSymbols} extra symbols …`);
+  const img = buildDumpImage({ flavour: 'amd64', seed: 7, memMiB, fillerSymbols });
+  const { writeFile } = await import('node:fs/promises');
+  await writeFile(kernel + '.tmp', img.kernel);
+  await writeImageFile(img, image + '.tmp');
+  const { renameSync } = await import('node:fs');
+  renameSync(kernel + '.tmp', kernel);
+  renameSync(image + '.tmp', image);
+  return { image, kernel, headerOff: img.facts.dumpOff, size: img.size };
 }

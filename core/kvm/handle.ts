@@ -298,7 +298,7 @@ export class Kvm {
     readEntry: async (pa, size) => {
       const buf = new Uint8Array(size);
       const off = this.pa2off(pa);
-      if ((await this.io.pread(buf, off)) !== size) return null;
+      if ((await this.io.preadEntry(buf, off)) !== size) return null;
       return new ByteView(buf, this.module!.littleEndian).word(0, size);
     },
     err: (msg) => this.errs.err(msg),

@@ -7,6 +7,8 @@ import type { DumpSource } from '../source.ts';
 import type { ErrorState } from './errbuf.ts';
 
 export const DEV_BSIZE = 512;
+/** Kept page-table entries before the cache starts over. */
+const ENTRY_LIMIT = 1 << 16;
 
 export class DumpIo {
   /** 512 for character devices, else 1 (kvm.c 1.110 _kvm_open). */
@@ -14,6 +16,8 @@ export class DumpIo {
   /** Set once the open has finished: libkvm mmaps regular files after reading the header. */
   mapped = false;
   private iobuf = new Uint8Array(0);
+  /** Page-table entries read whole from the mapped file, by offset (see preadEntry). */
+  private readonly entries = new Map<number, Uint8Array>();
 
   constructor(
     readonly source: DumpSource,
@@ -49,8 +53,32 @@ export class DumpIo {
     return n;
   }
 
+  /**
+   * _kvm_pread of a page-table entry during a walk. libkvm reads a mapped regular file through
+   * memory, so walking costs no system call; here every entry would be a read of the source. An
+   * entry read whole from a mapped file is kept and answered again without reading; anything else
+   * (a device, a short or failed read) goes to _kvm_pread every time, quirks and all. A pwrite
+   * forgets every kept entry.
+   */
+  async preadEntry(buf: Uint8Array, off: number): Promise<number> {
+    if (!this.mapped) return this.pread(buf, off);
+    const key = off * 8 + buf.length;
+    const kept = Number.isSafeInteger(key) ? this.entries.get(key) : undefined;
+    if (kept) {
+      buf.set(kept);
+      return buf.length;
+    }
+    const n = await this.pread(buf, off);
+    if (n === buf.length && Number.isSafeInteger(key)) {
+      if (this.entries.size >= ENTRY_LIMIT) this.entries.clear();
+      this.entries.set(key, buf.slice());
+    }
+    return n;
+  }
+
   /** pwrite(2) on the descriptor itself, bypassing the private mapping (kvm_dump_inval). */
   async pwrite(buf: Uint8Array, off: number): Promise<number> {
+    this.entries.clear();
     if (!this.source.pwrite) {
       this.errs.errno = 'EBADF'; // the dump was opened O_RDONLY
       return -1;

@@ -7,7 +7,7 @@
 import type { PhysRamSeg } from '../format/kcore.ts';
 import type { DumpSource } from '../source.ts';
 import { readInto } from './file.ts';
-import { hex, StrictReadBuilder, wholeFault } from './faults.ts';
+import { hex, StrictReadBuilder, wholeFault, type ReadTarget } from './faults.ts';
 import { SegmentIndex, type SegmentEndRule } from './segments.ts';
 import type { PhysicalPiece, PhysicalSpace, ReadFault, StrictRead } from './types.ts';
 
@@ -64,7 +64,15 @@ export class PhysicalLayer implements PhysicalSpace {
 
   async read(pa: bigint, length: number): Promise<StrictRead> {
     const out = new StrictReadBuilder(length);
-    let at = 0;
+    await this.readInto(out, 0, pa, length);
+    return out.finish();
+  }
+
+  /**
+   * Read [pa, pa + length) into out.data at `at`, faults recorded at their offsets in out (for the
+   * virtual layer, which reads many pages into one answer without a buffer per page).
+   */
+  async readInto(out: ReadTarget, at: number, pa: bigint, length: number): Promise<void> {
     for (const piece of this.mapping(pa, length)) {
       if (piece.kind === 'hole') {
         out.fault({ offset: at, length: piece.length, kind: 'outside-segments', address: piece.pa, reason: `PA ${hex(piece.pa)} is in no memory segment of the dump` });
@@ -73,12 +81,11 @@ export class PhysicalLayer implements PhysicalSpace {
       }
       at += piece.length;
     }
-    return out.finish();
   }
 }
 
 /** A run's bytes, read straight into the answer; faults from the file read are re-addressed in PA. */
-async function readRun(source: DumpSource, out: StrictReadBuilder, fileOffset: number, at: number, length: number, pa: bigint): Promise<void> {
+async function readRun(source: DumpSource, out: ReadTarget, fileOffset: number, at: number, length: number, pa: bigint): Promise<void> {
   const target = {
     data: out.data,
     fault(f: ReadFault): void {

@@ -7,7 +7,7 @@ import { ByteView } from '../format/bytes.ts';
 import type { MachineState, VisitedEntry, WalkContext } from '../machines/machine.ts';
 import { hex, StrictReadBuilder, wholeFault } from './faults.ts';
 import type { PhysicalLayer } from './physical.ts';
-import type { ReadFault, StrictRead, Translation, TranslationFault, VirtualSpace, WalkLevel } from './types.ts';
+import type { ReadFault, StrictRead, Translated, Translation, TranslationFault, VirtualSpace, WalkLevel } from './types.ts';
 
 const VA_LIMIT = 1n << 64n;
 const AMD64_HIGH_HALF = 0xffff800000000000n;
@@ -46,6 +46,71 @@ function vaRange(state: MachineState): VaRange {
   }
 }
 
+/** Entries kept before the cache starts over (a few MiB at most). */
+const ENTRY_CACHE_LIMIT = 1 << 16;
+
+/**
+ * Page-table entries already read whole through the strict physical layer, by PA and size. The
+ * walk still runs every level and records every entry, so the walk listed is still the walk taken;
+ * only the file read of an entry read before is skipped. A read that faulted is never kept (the
+ * next walk reads again). A layer lives as long as one opened dump and its header (the app keeps one
+ * per session in main/app/session-view.ts); the workbench reopens the dump after any write of its
+ * own and when the file changes on disk, so a kept entry is the bytes on the medium.
+ */
+class EntryCache {
+  private readonly words = new Map<bigint, bigint>();
+
+  get(pa: bigint, size: 4 | 8): bigint | undefined {
+    return this.words.get((pa << 4n) | BigInt(size));
+  }
+
+  set(pa: bigint, size: 4 | 8, word: bigint): void {
+    if (this.words.size >= ENTRY_CACHE_LIMIT) this.words.clear();
+    this.words.set((pa << 4n) | BigInt(size), word);
+  }
+}
+
+/**
+ * Successful translations by the page (or large page, or block) that maps them: a VA in a page
+ * translated before gets the same PA offset and the same walk — the walk a fresh walk would take,
+ * since it reads the same entries of the same dump. Faults are never kept.
+ */
+class PageCache {
+  /** The page sizes seen, largest first: a large page is looked up before the 4 KiB pages around it. */
+  private sizes: number[] = [];
+  /** pageSize → (VA / pageSize) → the translation of the page's first byte. */
+  private readonly bySize = new Map<number, Map<number, Translated>>();
+  private count = 0;
+
+  get(va: bigint): Translated | undefined {
+    if (this.count === 0) return undefined;
+    const page4k = Number(va >> 12n);
+    for (const size of this.sizes) {
+      const hit = this.bySize.get(size)!.get(Math.floor(page4k / (size / 4096)));
+      if (hit) return { ok: true, va, pa: hit.pa + (va & BigInt(size - 1)), pageSize: size, walk: hit.walk };
+    }
+    return undefined;
+  }
+
+  set(tr: Translated): void {
+    const size = tr.pageSize;
+    if (size < 4096 || (size & (size - 1)) !== 0) return;
+    if (this.count >= ENTRY_CACHE_LIMIT) {
+      this.bySize.clear();
+      this.sizes = [];
+      this.count = 0;
+    }
+    let pages = this.bySize.get(size);
+    if (!pages) {
+      this.bySize.set(size, (pages = new Map()));
+      this.sizes = [...this.bySize.keys()].sort((x, y) => y - x);
+    }
+    const mask = BigInt(size - 1);
+    pages.set(Math.floor(Number(tr.va >> 12n) / (size / 4096)), { ...tr, va: tr.va & ~mask, pa: tr.pa - (tr.va & mask) });
+    this.count++;
+  }
+}
+
 /** Records the walk and why it stopped, reading entries through the strict physical layer. */
 class StrictWalk implements WalkContext {
   readonly walk: WalkLevel[] = [];
@@ -56,15 +121,20 @@ class StrictWalk implements WalkContext {
   constructor(
     private readonly physical: PhysicalLayer,
     private readonly littleEndian: boolean,
+    private readonly cache: EntryCache,
   ) {}
 
   async readEntry(pa: bigint, size: 4 | 8): Promise<bigint | null> {
+    const known = this.cache.get(pa, size);
+    if (known !== undefined) return known;
     const got = await this.physical.read(pa, size);
     if (got.faults.length > 0) {
       this.readFault = got.faults[0];
       return null;
     }
-    return new ByteView(got.data, this.littleEndian).word(0, size);
+    const word = new ByteView(got.data, this.littleEndian).word(0, size);
+    this.cache.set(pa, size, word);
+    return word;
   }
 
   err(msg: string): void {
@@ -93,6 +163,8 @@ export class VirtualLayer implements VirtualSpace {
   readonly pointerSize: 4 | 8;
   readonly littleEndian: boolean;
   private readonly range: VaRange;
+  private readonly entries = new EntryCache();
+  private readonly pages = new PageCache();
 
   constructor(
     private readonly state: MachineState,
@@ -108,11 +180,15 @@ export class VirtualLayer implements VirtualSpace {
     if (va < 0n || va >= VA_LIMIT || !this.range.holds(va)) {
       return { ok: false, va, kind: 'out-of-range', level: null, entryAddress: null, entry: null, walk: [], reason: `VA ${hex(va)} is ${this.range.describe}` };
     }
-    const ctx = new StrictWalk(this.physical, this.littleEndian);
+    const known = this.pages.get(va);
+    if (known) return known;
+    const ctx = new StrictWalk(this.physical, this.littleEndian, this.entries);
     const tr = await this.state.kvatop(ctx, va);
     if (tr.cc > 0) {
       const leaf = ctx.walk.at(-1)!;
-      return { ok: true, va, pa: tr.pa, pageSize: Number(leaf.span), walk: ctx.walk };
+      const done: Translated = { ok: true, va, pa: tr.pa, pageSize: Number(leaf.span), walk: ctx.walk };
+      this.pages.set(done);
+      return done;
     }
     return this.fault(va, ctx);
   }
@@ -145,11 +221,15 @@ export class VirtualLayer implements VirtualSpace {
       if (tr.ok) {
         const inPage = Number(cur & BigInt(tr.pageSize - 1));
         const n = Math.min(left, tr.pageSize - inPage);
-        const got = await this.physical.read(tr.pa, n);
-        out.data.set(got.data, done);
-        for (const f of got.faults) {
-          out.fault({ ...f, offset: done + f.offset, address: cur + BigInt(f.offset), reason: `VA ${hex(cur + BigInt(f.offset))} → ${f.reason}` });
-        }
+        // straight into the answer; a physical fault is re-addressed in VA
+        const at = done;
+        await this.physical.readInto({
+          data: out.data,
+          fault: (f) => {
+            const fva = cur + BigInt(f.offset - at);
+            out.fault({ ...f, address: fva, reason: `VA ${hex(fva)} → ${f.reason}` });
+          },
+        }, at, tr.pa, n);
         done += n;
         continue;
       }

@@ -10,7 +10,7 @@ import {
 import { dropOutputWhenReaderCloses, makeEmitter, printJsonFailure } from './output.ts';
 import { parseAddress, parseByteCount, parseCInt, UsageError } from './numbers.ts';
 import { registerSavecore } from './savecore-command.ts';
-import { registerObjectCommands } from './object-commands.ts';
+import { registerObjectCommands } from './object-register.ts';
 
 type Opts = Record<string, unknown>;
 

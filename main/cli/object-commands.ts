@@ -49,26 +49,3 @@ export async function objectCommand(which: ObjectCommand, args: DumpArgs & { deb
     }
   });
 }
-
-const DESCRIPTIONS: Record<ObjectCommand, string> = {
-  ps: 'processes at the time of the crash (allproc): pid, parent, uid/gid, state, start time, command',
-  lwps: 'every LWP of every process: state, flags, wait channel and message, CPU, name',
-  cpus: 'every CPU, what it was running, and which one panicked',
-  mounts: 'mounted file systems (mountlist)',
-  modules: 'kernel modules, built in and loaded (module_list)',
-  bt: 'the panicking thread\'s stack, unwound from dumppcb through the frame pointers',
-};
-
-export function registerObjectCommands(
-  program: Command,
-  withDumpOptions: (cmd: Command, kernelRequired?: boolean) => Command,
-  action: (fn: (o: Record<string, unknown>, out: Emitter) => Promise<number>) => (o: Record<string, unknown>) => Promise<void>,
-  dumpArgs: (o: Record<string, unknown>) => DumpArgs,
-): void {
-  for (const which of Object.keys(DESCRIPTIONS) as ObjectCommand[]) {
-    withDumpOptions(program.command(which).description(DESCRIPTIONS[which]), false)
-      .option('--debug <file>', 'debug kernel with DWARF type information (netbsd.gdb)')
-      .action(action((o, out) => objectCommand(which, { ...dumpArgs(o), debug: o.debug as string | undefined }, out)));
-  }
-}
-

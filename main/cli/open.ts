@@ -3,7 +3,7 @@
 // handle closed whatever the command does.
 
 import type { MachineName } from '../../core/machines/machine.ts';
-import { openDump, OpenError, type OpenedDump } from '../session/open-dump.ts';
+import type { OpenedDump } from '../session/open-dump.ts';
 import { UsageError } from './numbers.ts';
 import type { Emitter } from './output.ts';
 
@@ -22,6 +22,8 @@ export interface DumpArgs {
 export async function withDump<T extends object>(
   args: DumpArgs, out: Emitter, failure: T, body: (o: OpenedDump) => Promise<Exit>, writable = false,
 ): Promise<Exit> {
+  // loaded on use: opening a dump (kvm, gzip index, ksyms) is not needed by scan or --help
+  const { openDump, OpenError } = await import('../session/open-dump.ts');
   let opened: OpenedDump;
   try {
     opened = await openDump({

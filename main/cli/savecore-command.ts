@@ -2,7 +2,7 @@
 // savecore's syslog(LOG_PERROR) lines do; --json prints one object on stdout at the end.
 
 import { Command, Option } from 'commander';
-import { runSavecore, type SavecoreResult } from '../jobs/savecore/job.ts';
+import type { SavecoreResult } from '../jobs/savecore/job.ts';
 import type { SavecoreEvent } from '../jobs/savecore/events.ts';
 import { parseCompressionLevel, SAVECORE_USAGE, type SavecoreOptions } from '../jobs/savecore/options.ts';
 import { bigintAsHex } from '../jobs/savecore/audit.ts';
@@ -103,6 +103,8 @@ export async function savecoreCommand(directory: string, device: string, o: Opts
   };
   let result: SavecoreResult;
   try {
+    // loaded on use: the savecore job (compression, hashing, verification) is heavy at every CLI start
+    const { runSavecore } = await import('../jobs/savecore/job.ts');
     result = await runSavecore(opts, {
       signal: controller.signal,
       onEvent: (e) => {

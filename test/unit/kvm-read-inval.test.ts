@@ -167,3 +167,49 @@ describe('kvm_dump_inval', () => {
     expect(kd.geterr()).toBe('invalid translation (invalid level 4 PDE)');
   });
 });
+
+describe('page-table entries kept by the handle', () => {
+  /** A source that counts its reads. */
+  function counting(bytes: Uint8Array, kind: SourceKind) {
+    const inner = new MemorySource(bytes, 'dump', kind, true);
+    const src = {
+      name: 'dump', kind, reads: 0,
+      get size() { return inner.size; },
+      pread: async (buf: Uint8Array, off: number) => { src.reads++; return inner.pread(buf, off); },
+      pwrite: (buf: Uint8Array, off: number) => inner.pwrite!(buf, off),
+    };
+    return src;
+  }
+
+  it('a mapped file: the walk\'s entries are read once, the bytes every time; inval forgets the entries', async () => {
+    const img = buildDumpImage({ flavour: 'amd64', seed: 9 });
+    const dump = counting(img.toBytes(), 'file');
+    const kd = await Kvm.open({ dump, kernel: new MemorySource(img.kernel) });
+    await kd.mkheader(img.facts.dumpOff);
+    const host = img.facts.symbols.hostname;
+    const buf = new Uint8Array(8);
+    dump.reads = 0;
+    expect(await kd.read(host.va, buf)).toBe(8);
+    expect(dump.reads).toBe(5); // four levels + the bytes
+    dump.reads = 0;
+    expect(await kd.read(host.va, buf)).toBe(8);
+    expect(toHex(buf)).toBe(toHex(host.bytes.subarray(0, 8)));
+    expect(dump.reads).toBe(1);
+    expect(await kd.inval()).toBe(0);
+    dump.reads = 0;
+    expect(await kd.read(host.va, buf)).toBe(8);
+    expect(dump.reads).toBe(5);
+  });
+
+  it('a character device: every entry goes through _kvm_pread every time', async () => {
+    const img = buildDumpImage({ flavour: 'amd64', seed: 9 });
+    const dump = counting(img.toBytes(), 'chardev');
+    const kd = await Kvm.open({ dump, kernel: new MemorySource(img.kernel) });
+    await kd.mkheader(img.facts.dumpOff);
+    const buf = new Uint8Array(8);
+    await kd.read(img.facts.symbols.hostname.va, buf);
+    dump.reads = 0;
+    await kd.read(img.facts.symbols.hostname.va, buf);
+    expect(dump.reads).toBe(5);
+  });
+});

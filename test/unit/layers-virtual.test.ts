@@ -94,6 +94,49 @@ describe('amd64 walk', () => {
     const first = await layers.virtual.read(K4, 14);
     expect(new TextDecoder().decode(first.data)).toBe('amd64@600000\0\0');
   });
+  it('translations a layer keeps are the ones a fresh walk gives: same PA, same walk, in every page size', async () => {
+    const { layers } = setup();
+    const vas = [K4 + 0x10n, K4 + 0xff8n, K4 + 0x1008n, K2 + 0x8n, K2 + 0x1fff00n, DM + 0x10n, DM + 0x3ffff000n, DM + 0x600010n];
+    for (const va of vas) await layers.virtual.translate(va); // fill the caches
+    for (const va of [...vas, K4 + 0x800n, K2 + 0x123458n, DM + 0x123456n]) {
+      const kept = await layers.virtual.translate(va);
+      const fresh = await setup().layers.virtual.translate(va);
+      expect(kept).toEqual(fresh);
+    }
+    // a fault is never kept: the same VA faults again, with its walk
+    const missing = K4 + 0x5000n;
+    expect(await layers.virtual.translate(missing)).toMatchObject({ ok: false, kind: 'not-present', level: 1 });
+    expect(await layers.virtual.translate(missing)).toMatchObject({ ok: false, kind: 'not-present', level: 1 });
+  });
+
+  it('an entry that failed to read is read again next time (an I/O error is not remembered)', async () => {
+    const { layers: good } = setup();
+    const va = K4 + 0x40n;
+    const tr = await good.virtual.translate(va) as Translated;
+    const pte = tr.walk.at(-1)!.entryAddress;
+    // the same memory behind a source whose PTE read fails once with EIO
+    const { mem, pt } = setup();
+    let failOnce = true;
+    const segments = [{ start: 0n, size: 0x9f000n }, { start: 0x100000n, size: 0x700000n }];
+    const data = memoryData(mem, segments);
+    const pteOff = good.physical.fileOffset(pte)!;
+    const source = new MemorySource(data);
+    const flaky = {
+      name: 'flaky', kind: 'file' as const, size: data.length,
+      async pread(buf: Uint8Array, off: number) {
+        if (failOnce && off <= pteOff && off + buf.length > pteOff) {
+          failOnce = false;
+          throw Object.assign(new Error('EIO'), { code: 'EIO' });
+        }
+        return source.pread(buf, off);
+      },
+    };
+    const module = MACHINES.find((x) => x.name === 'amd64')!;
+    const state = module.open(encodeCpuData(pt.cpuHeaderFields, segments));
+    const layers = memoryLayers({ dumpSource: flaky, machine: state, machineModule: module, dumpOff: 0, longSize: 8 });
+    expect(await layers.virtual.translate(va)).toMatchObject({ ok: false, kind: 'entry-unreadable', level: 1 });
+    expect(await layers.virtual.translate(va)).toEqual(tr);
+  });
 });
 
 describe.each([

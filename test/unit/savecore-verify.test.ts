@@ -70,3 +70,58 @@ describe('verifyCore on a multi-member gzip core', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 });
+
+describe('the parallel gzip writer reusing its chunk buffers', () => {
+  it('writes members that decompress to exactly the bytes given, a short last chunk included (no stale bytes)', async () => {
+    const { gunzipSync } = await import('node:zlib');
+    const { GzipPool, ParallelGzipWriter } = await import('../../main/jobs/savecore/compress.ts');
+    const pool = new GzipPool(1, 2);
+    try {
+      const parts: Uint8Array[] = [];
+      const gz = new ParallelGzipWriter(pool, { write: async (c) => void parts.push(c) }, 1 << 16);
+      // 40 full chunks of distinct bytes (buffers come back and are refilled), then a short one
+      const input = Buffer.concat([...Array.from({ length: 40 }, (_, i) => Buffer.alloc(1 << 16, i + 1)), Buffer.alloc(1000, 0xee)]);
+      for (let off = 0; off < input.length; off += 12_345) await gz.write(input.subarray(off, off + 12_345));
+      await gz.end();
+      expect(sha(gunzipSync(Buffer.concat(parts)))).toBe(sha(input));
+    } finally {
+      await pool.close();
+    }
+  });
+});
+
+describe('zero chunks as a precomputed member', () => {
+  it('an archive with zero chunks is byte for byte what compressing every chunk gives; gunzip -t accepts it and it inflates to the input', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { gunzipSync } = await import('node:zlib');
+    const { GzipPool, ParallelGzipWriter, isAllZero } = await import('../../main/jobs/savecore/compress.ts');
+    const chunk = 1 << 16;
+    const pool = new GzipPool(6, 2);
+    const dir = mkdtempSync(join(tmpdir(), 'kvmdump-zero-member-'));
+    try {
+      const parts: Uint8Array[] = [];
+      const gz = new ParallelGzipWriter(pool, { write: async (c) => void parts.push(c) }, chunk);
+      // zero chunks, runs of them, data chunks, a chunk zero but for its last byte, a short zero tail
+      const pieces = [0, 0, 1, 0, 0, 0, 2, 0].map((k) => (k === 0 ? Buffer.alloc(chunk) : randomBytes(chunk)));
+      const almost = Buffer.alloc(chunk);
+      almost[chunk - 1] = 1;
+      const input = Buffer.concat([...pieces, almost, Buffer.alloc(777)]);
+      for (let off = 0; off < input.length; off += 10_000) await gz.write(input.subarray(off, off + 10_000));
+      await gz.end();
+      const file = Buffer.concat(parts);
+      const expected = [];
+      for (let off = 0; off < input.length; off += chunk) expected.push(gzipSync(input.subarray(off, off + chunk), { level: 6 }));
+      expect(sha(file)).toBe(sha(Buffer.concat(expected)));
+      expect(sha(gunzipSync(file))).toBe(sha(input));
+      const path = join(dir, 'zero.gz');
+      writeFileSync(path, file);
+      execFileSync('gunzip', ['-t', path]); // throws on a bad archive
+      expect(isAllZero(Buffer.alloc(4097))).toBe(true);
+      expect(isAllZero(almost)).toBe(false);
+      expect(isAllZero(Buffer.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 3]).subarray(1))).toBe(false);
+    } finally {
+      await pool.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

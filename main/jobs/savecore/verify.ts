@@ -5,8 +5,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { promisify } from 'node:util';
-import { createGunzip, gunzip } from 'node:zlib';
+import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import { streamSha256 } from './hash.ts';
 
@@ -58,7 +57,21 @@ function judge(exp: VerifyExpectation, result: Omit<VerifyResult, 'ok' | 'reason
   return { ok: reason === null, reason, ...result };
 }
 
-const gunzipAsync = promisify(gunzip);
+/**
+ * Inflate one piece (whole members) on the thread pool; its output as the chunks inflate produced,
+ * 1 MiB each (the one-shot gunzip() would call back every 16 KiB and then copy them all into one
+ * buffer). A truncated or damaged member is an error, as with gunzip().
+ */
+function inflatePiece(piece: Buffer): Promise<Buffer[]> {
+  return new Promise((resolve, reject) => {
+    const z = createGunzip({ chunkSize: 1 << 20 });
+    const out: Buffer[] = [];
+    z.on('data', (c: Buffer) => out.push(c));
+    z.on('end', () => resolve(out));
+    z.on('error', reject);
+    z.end(piece);
+  });
+}
 /** Start of every member compress.ts writes: magic, deflate, no flags, mtime 0 (the XFL byte varies, OS is Unix). */
 const MEMBER_START = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00]);
 const READ_SIZE = 8 << 20;
@@ -79,18 +92,20 @@ async function verifyMembersInParallel(
   const fileHash = streamSha256();
   const headerHash = createHash('sha256');
   const memoryHash = streamSha256();
-  const inflight: Promise<Buffer>[] = [];
+  const inflight: Promise<Buffer[]>[] = [];
   let seen = 0;
   let failed = false;
-  const consume = async (out: Buffer) => {
-    const headLeft = Math.max(0, exp.headerLength - seen);
-    if (headLeft > 0) headerHash.update(out.subarray(0, headLeft));
-    if (out.length > headLeft) await memoryHash.update(out.subarray(headLeft));
-    seen += out.length;
+  const consume = async (chunks: Buffer[]) => {
+    for (const out of chunks) {
+      const headLeft = Math.max(0, exp.headerLength - seen);
+      if (headLeft > 0) headerHash.update(out.subarray(0, headLeft));
+      if (out.length > headLeft) await memoryHash.update(out.subarray(headLeft));
+      seen += out.length;
+    }
     opts.onProgress?.(seen);
   };
   const dispatch = async (piece: Buffer) => {
-    const p = gunzipAsync(piece);
+    const p = inflatePiece(piece);
     p.catch(() => undefined); // awaited in order below
     inflight.push(p);
     while (inflight.length >= INFLIGHT) await consume(await inflight.shift()!);
@@ -99,13 +114,16 @@ async function verifyMembersInParallel(
     let pending = Buffer.alloc(0);
     for (let pos = 0; ; ) {
       opts.signal?.throwIfAborted();
-      const buf = Buffer.allocUnsafe(READ_SIZE);
-      const { bytesRead } = await fh.read(buf, 0, READ_SIZE, pos);
+      // the undispatched tail (less than a member) goes first, the next read right after it:
+      // only the tail is copied, never the whole read
+      const buf = Buffer.allocUnsafe(pending.length + READ_SIZE);
+      pending.copy(buf, 0);
+      const { bytesRead } = await fh.read(buf, pending.length, READ_SIZE, pos);
       if (bytesRead === 0) break;
-      const got = buf.subarray(0, bytesRead);
+      const got = buf.subarray(pending.length, pending.length + bytesRead);
       pos += bytesRead;
       await fileHash.update(got);
-      pending = pending.length ? Buffer.concat([pending, got]) : got;
+      pending = buf.subarray(0, pending.length + bytesRead);
       const cut = pending.lastIndexOf(MEMBER_START);
       if (cut > 0) {
         await dispatch(pending.subarray(0, cut));
