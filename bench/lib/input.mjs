@@ -11,17 +11,6 @@ import { join } from 'node:path';
 const ROOT = new URL('..', new URL('..', import.meta.url)).pathname;
 const PAGE = 4096;
 
-<<<<<<< HEAD
-export async function fixtureBuilder(workDir) {
-  const out = join(workDir, 'fixture-builder.mjs');
-  if (!existsSync(out)) {
-    await build({
-      stdin: { contents: "export { buildDumpImage } from './test/fixtures/dump-image.ts'; export { writeImageFile } from './test/fixtures/write-image.ts';", resolveDir: ROOT, loader: 'ts' },
-      bundle: true, platform: 'node', format: 'esm', outfile: out, logLevel: 'error',
-    });
-  }
-  return import(out);
-=======
 let builder = null;
 
 /** Bundled once per process (so a --work directory never keeps a stale builder). */
@@ -35,7 +24,6 @@ export async function fixtureBuilder(workDir) {
   builder = await import(out);
   rmSync(out, { force: true });
   return builder;
->>>>>>> issue11
 }
 
 /**
