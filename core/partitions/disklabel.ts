@@ -76,7 +76,8 @@ export function decodeDiskLabel(sector: Uint8Array, off: number, base: number): 
   const at = base + off;
   const u32 = (o: number) => dv.getUint32(off + o, littleEndian);
   const u16 = (o: number) => dv.getUint16(off + o, littleEndian);
-  if (u32(132) !== DISKMAGIC) return `disklabel at byte ${at}: d_magic2 (byte ${at + 132}) is 0x${u32(132).toString(16)}, not 0x82564557`;
+  // Both magics or nothing (as readdisklabel): the magic alone also matches d_magic2 of a real label.
+  if (off + 136 > sector.length || u32(132) !== DISKMAGIC) return null;
   const npartitions = u16(138);
   const end = off + DISKLABEL_PARTITIONS_AT + DISKLABEL_ENTRY_SIZE * npartitions;
   if (npartitions > MAX_FITTING || end > sector.length) {
