@@ -6,3 +6,4 @@ export { locateDumps, locateInRange, dumpPartitions, type LocatedDump, type Loca
 export { inspectDump, type DumpDetails, type DumpState } from './inspect.ts';
 export { GPT_TYPES, guidText, guidBytes } from './gpt.ts';
 export { DISKMAGIC, FS_SWAP, FS_BSDFFS, fstypeName } from './disklabel.ts';
+export { dumpSummary, sizeText } from './summary.ts';

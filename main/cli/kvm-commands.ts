@@ -7,6 +7,8 @@ import { scanForDumps } from '../../core/scan.ts';
 import type { Kvm } from '../../core/kvm.ts';
 import type { MachineName } from '../../core/machines/machine.ts';
 import { openSource } from '../sources/node-source.ts';
+import { openPartition, type PartitionView } from '../disks/partition-source.ts';
+import type { DumpSource } from '../../core/source.ts';
 import type { Emitter } from './output.ts';
 import { withDump, type DumpArgs } from './open.ts';
 
@@ -166,24 +168,37 @@ export async function nlistCommand(args: { kernel: string; names: string[]; mach
   }
 }
 
-export async function scanCommand(args: { dump: string; progress?: boolean }, out: Emitter): Promise<Exit> {
+export async function scanCommand(args: { dump: string; partition?: string; progress?: boolean }, out: Emitter): Promise<Exit> {
   let src;
+  let scanned: DumpSource;
+  let view: PartitionView | null = null;
   try {
     src = await openSource(args.dump);
+    scanned = src;
+    if (args.partition !== undefined) {
+      try {
+        view = await openPartition(src, args.partition);
+        scanned = view.source;
+      } catch (e) {
+        await src.close();
+        throw e;
+      }
+    }
   } catch (e) {
     const error = (e as Error).message;
     out.result({ candidates: [], error }, () => [`kvmdump: ${error}`]);
     return 1;
   }
   try {
-    const candidates = await scanForDumps(src, {
+    const candidates = await scanForDumps(scanned, {
       onProgress: args.progress ? (done, total) => process.stderr.write(`\rscanned ${done} of ${total} bytes`) : undefined,
     });
     if (args.progress) process.stderr.write('\n');
-    out.result({ candidates }, () =>
+    const part = view && { id: view.partition.id, name: view.partition.name, start: view.partition.start, size: view.source.size };
+    out.result(part ? { candidates, partition: part } : { candidates }, () =>
       candidates.length === 0
         ? ['no dump header found']
-        : candidates.map((c) => `offset ${c.offset} (dumplo ${c.offset / 512}): ${c.machine}, header ${c.headerSize} bytes, ${c.segments} segments, ${c.memoryBytes} bytes of memory${c.complete ? '' : ' (image too short: incomplete dump)'}${c.notes.length ? ` [${c.notes.join('; ')}]` : ''}`),
+        : candidates.map((c) => `${part ? `partition ${part.id} (absolute offset ${part.start + c.offset}): ` : ''}offset ${c.offset} (dumplo ${c.offset / 512}): ${c.machine}, header ${c.headerSize} bytes, ${c.segments} segments, ${c.memoryBytes} bytes of memory${c.complete ? '' : ' (image too short: incomplete dump)'}${c.notes.length ? ` [${c.notes.join('; ')}]` : ''}`),
     );
     return 0;
   } finally {

@@ -12,6 +12,8 @@ import { isGzip } from '../../core/sources/gzip-format.ts';
 import { GzipSource } from '../../core/sources/gzip-source.ts';
 import { openSource } from '../sources/node-source.ts';
 import { loadOrBuildGzipIndex } from './gzip-index-cache.ts';
+import { openPartition, PartitionError } from '../disks/partition-source.ts';
+import type { Partition } from '../../core/partitions/index.ts';
 
 export interface OpenDumpOptions {
   kernelPath?: string | null;
@@ -19,6 +21,8 @@ export interface OpenDumpOptions {
   /** Where the CPU segment header is (dumplo * 512); not needed for savecore core files. */
   dumpOffset?: number;
   machine?: MachineName;
+  /** The dump device is this partition of the disk or image (`--partition 2`, `--partition b`); dumpOffset is relative to it. */
+  partition?: string;
   /** Open the dump for writing (only kvm_dump_inval writes). */
   writable?: boolean;
   onIndexProgress?: (done: number, total: number) => void;
@@ -43,8 +47,10 @@ export interface OpenedDump {
   mkheader: number | null;
   /** The dump as read (decompressed for .gz). */
   dump: DumpSource;
-  /** The file or device itself. */
+  /** The file or device itself (the partition's window onto it with --partition). */
   rawDump: DumpSource;
+  /** The partition the dump device is, with its absolute start on the disk. */
+  partition: Partition | null;
   compressed: boolean;
   kernel: DumpSource | null;
   namelist: NamelistOrigin;
@@ -64,8 +70,18 @@ export async function openDump(opts: OpenDumpOptions): Promise<OpenedDump> {
   try {
     const kernel = opts.kernelPath ? await openOrExplain(opts.kernelPath, false) : null;
     if (kernel) closers.push(() => kernel.close());
-    const rawDump = await openOrExplain(opts.dumpPath, opts.writable ?? false);
-    closers.push(() => rawDump.close());
+    const disk = await openOrExplain(opts.dumpPath, opts.writable ?? false);
+    closers.push(() => disk.close());
+    let rawDump: DumpSource = disk;
+    let partition: Partition | null = null;
+    if (opts.partition !== undefined) {
+      try {
+        ({ source: rawDump, partition } = await openPartition(disk, opts.partition));
+      } catch (e) {
+        if (e instanceof PartitionError) throw new OpenError(e.message);
+        throw e;
+      }
+    }
     const compressed = await isGzip(rawDump);
     if (compressed && opts.writable) throw new OpenError(`${opts.dumpPath}: a compressed core cannot be written to; invalidate the dump device instead`);
     const dump: DumpSource = compressed
@@ -75,7 +91,7 @@ export async function openDump(opts: OpenDumpOptions): Promise<OpenedDump> {
     let mkheader: number | null = null;
     if (!kd.hasHeader && opts.dumpOffset !== undefined) mkheader = await kd.mkheader(opts.dumpOffset);
     const namelist = await chooseNamelist(kd, kernel, opts, compressed);
-    return { kd, mkheader, dump, rawDump, compressed, kernel, namelist, close: closeAll };
+    return { kd, mkheader, dump, rawDump, partition, compressed, kernel, namelist, close: closeAll };
   } catch (e) {
     await closeAll();
     throw e;

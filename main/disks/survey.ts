@@ -1,0 +1,63 @@
+// A disk or image surveyed: its partition map and the dumps cpu_dumpconf left in its NetBSD swap
+// partitions (or any partition, or the whole device when there is no map), each described. The
+// CLI's `kvmdump disks` and the app's Devices list share it.
+
+import {
+  dumpSummary, inspectDump, locateDumps, locateInRange, readPartitionMap, WindowSource,
+  type DumpDetails, type LocatedDump, type Partition, type PartitionMap,
+} from '../../core/partitions/index.ts';
+import type { CancelSignal, DumpSource } from '../../core/source.ts';
+
+export interface SurveyedDump extends LocatedDump {
+  details: DumpDetails | null;
+  summary: string;
+}
+
+export interface DiskSurvey {
+  device: string;
+  size: number;
+  map: PartitionMap;
+  dumps: SurveyedDump[];
+  /** The partitions searched (empty when the whole device was searched). */
+  searched: string[];
+  bytesRead: number;
+}
+
+export interface SurveyOptions {
+  /** Search every partition, not just NetBSD swap ones. */
+  allPartitions?: boolean;
+  /** Kernel image for the crash time and saved/not saved state (else the dump's own ksyms). */
+  kernel?: DumpSource | null;
+  /** Skip the crash time and state (no symbol search). */
+  quick?: boolean;
+  signal?: CancelSignal;
+}
+
+export async function surveyDisk(src: DumpSource, opts: SurveyOptions = {}): Promise<DiskSurvey> {
+  const map = await readPartitionMap(src);
+  let located: LocatedDump[];
+  let searched: Partition[] = [];
+  let bytesRead = 0;
+  if (map.partitions.length === 0) {
+    const counter = { bytesRead: 0 };
+    const hit = await locateInRange(src, 0, src.size, null, { signal: opts.signal }, counter);
+    located = hit ? [hit] : [];
+    bytesRead = counter.bytesRead;
+  } else {
+    const r = await locateDumps(src, map, { allPartitions: opts.allPartitions, signal: opts.signal });
+    located = r.dumps;
+    searched = r.searched;
+    bytesRead = r.bytesRead;
+  }
+  const dumps: SurveyedDump[] = [];
+  for (const d of located) {
+    let details: DumpDetails | null = null;
+    if (!opts.quick) {
+      const start = d.partition?.start ?? 0;
+      const size = d.partition ? Math.min(d.partition.size, Math.max(0, src.size - start)) : src.size;
+      details = await inspectDump(new WindowSource(src, start, size), d.dumplo, { kernel: opts.kernel, signal: opts.signal });
+    }
+    dumps.push({ ...d, details, summary: dumpSummary(d, details) });
+  }
+  return { device: src.name, size: src.size, map, dumps, searched: searched.map((p) => p.id), bytesRead };
+}
