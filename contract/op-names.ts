@@ -5,6 +5,7 @@ export const OP_NAMES = [
   'appInfo',
   'listDevices',
   'listRecent',
+  'forgetRecent',
   'pickFile',
   'pickSaveFile',
   'openDump',
@@ -19,11 +20,16 @@ export const OP_NAMES = [
   'kvatop',
   'nlist',
   'symbolSearch',
+  'symbolPage',
   'startSavecore',
   'startScan',
   'cancelJob',
   'jobStatus',
   'triage',
+  'savecorePreview',
+  'kernelObjects',
+  'readMemory',
+  'translate',
 ] as const;
 
 export type OpName = (typeof OP_NAMES)[number];

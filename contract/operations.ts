@@ -7,7 +7,7 @@ import type { OpName } from './op-names.ts';
 import type * as R from './results.ts';
 import {
   byteCount, fileFilter, filePath, hexAddress, jobId, machineName, MAX_NLIST_NAMES, MAX_READ_LENGTH,
-  MAX_SYMBOL_RESULTS, noArgs, sessionId,
+  MAX_SYMBOL_RESULTS, memorySpace, noArgs, sessionId,
 } from './values.ts';
 
 export interface OpSpec<A extends z.ZodType, Result> {
@@ -37,6 +37,12 @@ export const operations = {
   appInfo: op<R.AppInfo>()(noArgs),
   listDevices: op<R.DeviceList>()(noArgs),
   listRecent: op<{ recent: R.RecentEntry[] }>()(noArgs),
+  /** Remove one entry from the Recent list (the files themselves are never touched). */
+  forgetRecent: op<{ recent: R.RecentEntry[] }>()(z.strictObject({
+    dumpPath: filePath,
+    kernelPath: filePath.nullable(),
+    dumpOffset: byteCount.nullable(),
+  })),
   pickFile: op<R.PickedPath>()(z.strictObject({
     title: z.string().max(200).optional(),
     filters: z.array(fileFilter).max(10).optional(),
@@ -75,6 +81,15 @@ export const operations = {
     query: z.string().max(256),
     limit: z.number().int().min(1).max(MAX_SYMBOL_RESULTS).optional(),
   })),
+  /** The symbol table a page at a time (the Symbols view lists all of it, only visible rows fetched). */
+  symbolPage: op<R.SymbolPage>()(z.strictObject({
+    sessionId,
+    query: z.string().max(256),
+    sort: z.enum(['name', 'address', 'size']),
+    descending: z.boolean(),
+    offset: z.number().int().min(0).max(2 ** 31),
+    limit: z.number().int().min(1).max(500),
+  })),
   startSavecore: op<R.JobStarted>()(z.strictObject({
     sessionId,
     outDir: filePath,
@@ -82,17 +97,37 @@ export const operations = {
     compress: z.boolean(),
     /** Clear the dump afterwards as savecore(8) does (a write: needs the app's write permission). */
     invalidate: z.boolean().optional(),
+    /** savecore -f: save although the crash time is out of range or dumpmag does not match. */
+    force: z.boolean().optional(),
   })),
   /** scan as a job: progress over the whole device, and cancellable (a disk can be large). */
   startScan: op<R.JobStarted>()(z.strictObject({ path: filePath })),
   cancelJob: op<{ cancelled: boolean }>()(z.strictObject({ jobId })),
   /** The latest event of a job: how a client catches up on events it missed. */
   jobStatus: op<R.JobEvent>()(z.strictObject({ jobId })),
+  /** savecore's checks (dumpmag, crash time, kernel version) on the open dump, before any export. */
+  savecorePreview: op<R.SavecorePreview>()(session),
   triage: op<R.TriageResult>()(z.strictObject({
     sessionId,
     /** Message-buffer lines to include (default 20). */
     lines: z.number().int().min(1).max(10_000).optional(),
   })),
+  /** Processes (with LWPs), CPUs, mounts, modules or the panicking stack, typed from a debug kernel. */
+  kernelObjects: op<R.KernelObjectsResult>()(z.strictObject({
+    sessionId,
+    kind: z.enum(['processes', 'cpus', 'mounts', 'modules', 'stack']),
+    /** netbsd.gdb; without it the kernel file's own DWARF, if any. */
+    debugPath: filePath.optional(),
+  })),
+  /** Strict read in one address space: bytes plus the faulted ranges with their reasons (never non-memory bytes). */
+  readMemory: op<R.ReadMemoryResult>()(z.strictObject({
+    sessionId,
+    space: memorySpace,
+    address: hexAddress,
+    length: z.number().int().min(1).max(MAX_READ_LENGTH),
+  })),
+  /** A kernel VA's translation with every level of the page-table walk, or the level it failed at. */
+  translate: op<R.TranslateResult>()(z.strictObject({ sessionId, va: hexAddress })),
 } satisfies Record<OpName, OpSpec<z.ZodType, unknown>>;
 
 export type Operations = typeof operations;

@@ -3,7 +3,9 @@
 
 import type { FaultInfo } from './errors.ts';
 
-export type MachineName = 'amd64' | 'i386' | 'i386pae' | 'aarch64';
+/** One MachineName for core, main and the renderer. */
+export type { MachineName } from '../core/machines/machine.ts';
+import type { MachineName } from '../core/machines/machine.ts';
 
 export interface AppInfo {
   mode: 'electron' | 'serve';
@@ -58,6 +60,8 @@ export interface RecentEntry {
   dumpOffset: number | null;
   machine: MachineName | null;
   openedAt: string;
+  /** Which of its files no longer exist (set when the list is read). */
+  gone?: ('dump' | 'kernel')[];
 }
 
 export interface SegmentInfo {
@@ -97,6 +101,22 @@ export interface HeaderInfo {
   /** kvm_geterr() after open and its structured detail. */
   error: string;
   fault: FaultInfo | null;
+  /** Bumped each time the workbench reopens the dump (after its own write, or a change on disk): views re-read. */
+  generation: number;
+  /** What the workbench wrote to this dump, oldest first. */
+  writes: DumpWrite[];
+  /** Why the dump on disk is no longer what was opened (size or modification time), or null. */
+  changedOnDisk: string | null;
+}
+
+/** A write the workbench made to a dump. */
+export interface DumpWrite {
+  /** 'kvm_dump_inval' (the Header view's Invalidate), or 'savecore invalidation' (an export). */
+  what: string;
+  /** ISO time. */
+  at: string;
+  offset: number;
+  length: number;
 }
 
 export interface OpenDumpResult {
@@ -136,15 +156,18 @@ export interface InvalResult {
 export interface ReadResult {
   va: string;
   length: number;
-  /** kvm_read's return: bytes copied, or -1 when a page failed to translate. */
+  /** Bytes read before the first fault (the whole length when none). */
   result: number;
   /** The bytes known good, from va on (also after a fault: the prefix before the faulting page). */
   data: string;
   /** Where the first unreadable byte is and why, when data is shorter than length. */
   fault: FaultInfo | null;
-  /** The reason data stopped short: 'unmapped' (no translation), 'eof' (dump ends), 'io' (read error). */
-  stop: 'unmapped' | 'eof' | 'io' | null;
-  /** kvm_geterr() when this call failed, '' when it succeeded (libkvm keeps stale text after success). */
+  /**
+   * The reason data stopped short: 'unmapped' (no translation), 'not-in-dump' (the page's PA is in
+   * no memory segment), 'eof' (dump ends), 'io' (read error).
+   */
+  stop: 'unmapped' | 'not-in-dump' | 'eof' | 'io' | null;
+  /** Why the read stopped short, '' when it did not. */
   error: string;
 }
 
@@ -156,6 +179,57 @@ export interface KvatopResult {
   fileOffset: number | null;
   error: string;
   fault: FaultInfo | null;
+}
+
+/** One faulted range of a strict read (offsets relative to the read's address). */
+export interface MemoryFaultInfo {
+  offset: number;
+  length: number;
+  /** core/layers FaultKind: outside-segments, not-present, entry-unreadable, bad-entry, out-of-range, eof, io, no-header. */
+  kind: string;
+  reason: string;
+  /** Where the fault starts, in the read's own space. */
+  address: string;
+  errno: string | null;
+  /** For a translation fault: the walk up to the level that failed. */
+  walk: WalkLevelInfo[] | null;
+}
+
+export interface ReadMemoryResult {
+  space: 'virtual' | 'physical' | 'file';
+  address: string;
+  length: number;
+  /** Hex of `length` bytes; bytes inside a fault are 00 and are not memory: never show them as data. */
+  data: string;
+  faults: MemoryFaultInfo[];
+}
+
+/** One level of a page-table walk as read from the dump. */
+export interface WalkLevelInfo {
+  level: number;
+  name: string;
+  tableAddress: string;
+  index: number;
+  entryAddress: string;
+  /** The entry, null when it could not be read. */
+  entry: string | null;
+  flags: { present: boolean; writable: boolean; user: boolean; largePage: boolean; noExecute: boolean } | null;
+  /** Bytes of VA one entry at this level maps. */
+  span: string | null;
+}
+
+export interface TranslateResult {
+  va: string;
+  ok: boolean;
+  pa: string | null;
+  pageSize: number | null;
+  /** The dump-file offset of pa; null when pa is in no memory segment (see physicalFault). */
+  fileOffset: number | null;
+  /** Why pa has no bytes in the dump although the walk succeeded (PA in no segment). */
+  physicalFault: string | null;
+  walk: WalkLevelInfo[];
+  /** Where and why the walk failed. */
+  fault: { kind: string; level: number | null; entryAddress: string | null; entry: string | null; reason: string; errno: string | null } | null;
 }
 
 export interface NlistResultInfo {
@@ -178,6 +252,13 @@ export interface SymbolSearchResult {
   symbols: SymbolInfo[];
   /** Matches before the limit cut the list. */
   total: number;
+}
+
+/** One page of the whole symbol table (or of a query's matches), sorted as asked. */
+export interface SymbolPage {
+  total: number;
+  offset: number;
+  symbols: (SymbolInfo & { /** For an address query: where the address is in this symbol, as name+0x… */ at?: string })[];
 }
 
 export interface JobStarted {
@@ -212,6 +293,8 @@ export interface ArchiveSummary {
   files: { role: 'core' | 'kernel' | 'manifest' | 'report'; path: string; size: number; sha256: string }[];
   /** SHA-256 of the memory bytes read from the dump device (what the core's data must hash to). */
   memorySha256: string;
+  /** Where the invalidation wrote, when it did. */
+  invalidationWrite?: { offset: number; length: number };
   /** The core (and kernel) were read back and matched before anything was named or invalidated. */
   verified: boolean;
   /** netbsd.N: rebuilt from the dump's ksyms, or a copy of the kernel file. */
@@ -230,4 +313,27 @@ export interface TriageResult {
 
 export interface PickedPath {
   path: string | null;
+}
+
+/** How a kernel object listing ended: complete, or where and why it stopped. */
+export interface ObjectsEnd {
+  complete: boolean;
+  reason?: string;
+  address?: string;
+}
+
+/** What was running when it crashed, typed from the debug kernel (issue 12). */
+export type KernelObjectsResult =
+  | { kind: 'processes'; typeFormat: string; processes: (import('../core/objects/processes.ts').ProcessInfo & { lwps: import('../core/objects/processes.ts').LwpInfo[]; lwpsEnd: ObjectsEnd })[]; end: ObjectsEnd }
+  | { kind: 'cpus'; typeFormat: string; cpus: import('../core/objects/cpus.ts').CpuInfo[]; panicCpu: string | null; end: ObjectsEnd }
+  | { kind: 'mounts'; typeFormat: string; mounts: import('../core/objects/mounts.ts').MountInfo[]; shape: string; end: ObjectsEnd }
+  | { kind: 'modules'; typeFormat: string; modules: import('../core/objects/modules.ts').ModuleInfo[]; end: ObjectsEnd }
+  | { kind: 'stack'; typeFormat: string; backtrace: import('../core/objects/stack.ts').Backtrace };
+
+/** What savecore's checks say about an open dump before an export is asked for. */
+export interface SavecorePreview {
+  /** Each reason savecore would refuse, and whether its -f overrides it. */
+  refusals: { check: 'header' | 'symbols' | 'dumpmag' | 'crash-time'; forceOverrides: boolean; message: string }[];
+  /** What savecore would warn about without refusing (a kernel version mismatch). */
+  warnings: string[];
 }

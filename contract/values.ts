@@ -2,6 +2,7 @@
 // 64-bit kernel address does not fit a JS number; byte offsets and sizes stay numbers (< 2^53).
 
 import { z } from 'zod';
+import type { MachineName } from '../core/machines/machine.ts';
 
 /** Largest read the hex viewer (or anyone) may ask for in one call. */
 export const MAX_READ_LENGTH = 1 << 20;
@@ -25,7 +26,10 @@ export const byteCount = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 export const sessionId = z.string().regex(/^s[0-9a-f]{8,64}$/, 'not a session id');
 export const jobId = z.string().regex(/^j[0-9a-f]{8,64}$/, 'not a job id');
 
-export const machineName = z.enum(['amd64', 'i386', 'i386pae', 'aarch64']);
+export const machineName = z.enum(['amd64', 'i386', 'i386pae', 'aarch64'] as const satisfies readonly MachineName[]);
+
+/** The address spaces a strict read can be made in: kernel virtual, physical, dump-file offsets. */
+export const memorySpace = z.enum(['virtual', 'physical', 'file']);
 
 export const noArgs = z.strictObject({});
 
@@ -34,7 +38,4 @@ export const fileFilter = z.strictObject({
   extensions: z.array(z.string().regex(/^[A-Za-z0-9*._-]{1,20}$/)).max(20),
 });
 
-/** 0x-prefixed lower-case hex of a bigint or number: the wire format of every address. */
-export function toHexAddress(v: bigint | number): string {
-  return `0x${v.toString(16)}`;
-}
+export { fromHexAddress, toHexAddress } from './hex.ts';

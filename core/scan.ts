@@ -31,29 +31,64 @@ export interface ScanOptions {
   chunkSize?: number;
   /** Largest CPU segment a real kernel writes; bigger c_size values are noise. */
   maxCpuDataSize?: number;
+  /** Chunk reads kept in flight ahead of the check (default 4). */
+  readAhead?: number;
   onProgress?: (scanned: number, total: number) => void;
   signal?: CancelSignal;
+  /**
+   * Read at most this many bytes. A source without a known size (an endless device such as
+   * /dev/zero) is read up to UNSIZED_SCAN_LIMIT unless this says otherwise.
+   */
+  maxBytes?: number;
+  /** Called once when the scan stopped at maxBytes (or the unsized default) before the end. */
+  onLimit?: (scannedBytes: number) => void;
 }
 
 const SECTOR = 512;
 
+/** How far a source without a size is scanned by default: a whole disk's worth, never forever. */
+export const UNSIZED_SCAN_LIMIT = 64 * 2 ** 30;
+
 export async function scanForDumps(src: DumpSource, opts: ScanOptions = {}): Promise<ScanCandidate[]> {
   const chunkSize = opts.chunkSize ?? 1 << 20;
   const maxCpu = opts.maxCpuDataSize ?? 16 << 20;
+  const depth = opts.readAhead ?? 4;
   const total = src.size;
-  const chunk = new Uint8Array(chunkSize);
+  const limit = Math.min(opts.maxBytes ?? Infinity, total === 0 ? UNSIZED_SCAN_LIMIT : Infinity);
+  const end = Math.min(total === 0 ? Infinity : total, limit);
+  // Reads run ahead of the check: with one read at a time the thread sat idle half the scan waiting
+  // for the page-cache copy of the next chunk (cpu profile: 180 ms idle of 650 ms over 1 GiB).
+  const ring = Array.from({ length: depth }, () => new Uint8Array(chunkSize));
+  const inflight: Promise<number>[] = [];
+  const lengthOf = (i: number) => Math.min(chunkSize, end - i * chunkSize);
+  const issue = (i: number) => {
+    const p = preadFully(src, ring[i % depth]!.subarray(0, lengthOf(i)), i * chunkSize);
+    p.catch(() => undefined); // awaited below; a read still in flight when we stop must not go unhandled
+    inflight[i % depth] = p;
+  };
+  const want = (i: number) => i * chunkSize < end;
+  for (let i = 0; i < depth && want(i); i++) issue(i);
   const found: ScanCandidate[] = [];
-  for (let base = 0; total === 0 || base < total; base += chunkSize) {
+  let i = 0;
+  for (; want(i); i++) {
     opts.signal?.throwIfAborted();
-    const n = await preadFully(src, chunk, base);
+    const base = i * chunkSize;
+    const n = await inflight[i % depth]!;
+    const chunk = ring[i % depth]!;
+    const hits: number[] = [];
     for (let off = 0; off + KCORE_SEG_SIZE <= n; off += SECTOR) {
-      if (chunk[off + 2] !== 0x8f || chunk[off + 3] !== 0xca) continue; // fast reject before decoding
-      const cand = await examine(src, base + off, chunk.subarray(off, off + KCORE_SEG_SIZE), maxCpu, total);
+      if (chunk[off + 2] === 0x8f && chunk[off + 3] === 0xca) hits.push(off); // fast reject before decoding
+    }
+    for (const off of hits) {
+      const cand = await examine(src, base + off, chunk.slice(off, off + KCORE_SEG_SIZE), maxCpu, total);
       if (cand) found.push(cand);
     }
-    opts.onProgress?.(Math.min(base + n, total || base + n), total);
-    if (n < chunkSize) break;
+    opts.onProgress?.(Math.min(base + n, total || base + n), total || limit);
+    if (n < lengthOf(i)) return found; // the end of the source
+    if (want(i + depth)) issue(i + depth); // the buffer is free again
   }
+  // Stopped by the limit, not by the end of the source: say so.
+  if (i * chunkSize >= limit && (total === 0 || limit < total)) opts.onLimit?.(limit);
   return found;
 }
 

@@ -24,6 +24,8 @@ export interface DumpSource {
   pread(buf: Uint8Array, offset: number): Promise<number>;
   /** pwrite(2), present only when the source was opened for writing. */
   pwrite?(buf: Uint8Array, offset: number): Promise<number>;
+  /** fsync(2): written bytes are on the medium when this resolves (writable sources). */
+  sync?(): Promise<void>;
   close?(): Promise<void>;
 }
 

@@ -54,5 +54,11 @@ if (electron) {
   const serveArgs = args.includes('--dump') || args.some((a) => a.startsWith('--dump=')) ? args : ['--sample', ...args];
   child = spawn(process.execPath, [join(root, 'bin', 'kvmdump.mjs'), 'serve', ...serveArgs], { cwd: root, stdio: 'inherit' });
 }
-for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
+// Exit together: a signal to us goes to the child (and SIGHUP, a closing terminal, too); when our own
+// parent dies without a signal (npm killed with SIGKILL) we are re-parented, and stop the child.
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => child.kill(sig === 'SIGHUP' ? 'SIGTERM' : sig));
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent) child.kill('SIGTERM');
+}, 1000).unref();
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

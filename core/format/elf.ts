@@ -7,6 +7,7 @@
 // running on the crashed machine, whose host order is the kernel's (spec 6.3 step 3 reads "host
 // order" and does not check EI_DATA).
 
+import type { Result } from '../result.ts';
 import { preadFully, type DumpSource } from '../source.ts';
 import { utf8Decode } from './utf8.ts';
 
@@ -173,7 +174,7 @@ export interface SymbolTable {
   nsyms: number;
 }
 
-type Located<T> = { ok: true; value: T } | { ok: false; reason: string };
+type Located<T> = Result<T>;
 
 function extendsPastEof(offset: number, size: number, fileSize: number): boolean {
   return offset + size > fileSize;
@@ -389,4 +390,48 @@ export async function readElfVirtual(src: DumpSource, va: bigint, length: number
     done += chunk; // the rest of the chunk stays zero: bss
   }
   return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Named sections (for the DWARF reader: .debug_info and friends)
+
+export interface ElfSection {
+  name: string;
+  type: number;
+  offset: number;
+  size: number;
+}
+
+/** Every section with its name; throws ElfFormatError when the section table is unusable. */
+export async function listSections(src: DumpSource, h?: ElfHeader): Promise<ElfSection[]> {
+  if (!h) {
+    const parsed = await readElfHeader(src);
+    if (!parsed.ok) throw new ElfFormatError(parsed.reason);
+    h = parsed.header;
+  }
+  const sizes = LAYOUT[h.elfClass];
+  if (h.shnum === 0) return [];
+  if (h.shentsize !== sizes.shdr) throw new ElfFormatError(`e_shentsize ${h.shentsize} != ${sizes.shdr}`);
+  const table = await readExact(src, h.shoff, h.shnum * sizes.shdr);
+  if (!table) throw new ElfFormatError(`section header table extends past end of file (offset ${h.shoff})`);
+  const dv = dataView(table);
+  const headers = Array.from({ length: h.shnum }, (_, i) => parseSectionHeader(dv, i * sizes.shdr, h));
+  const names = headers[h.shstrndx];
+  let strings: Uint8Array = new Uint8Array(0);
+  if (names && names.type !== SHT_NOBITS && !extendsPastEof(names.offset, names.size, src.size)) {
+    strings = (await readExact(src, names.offset, names.size)) ?? strings;
+  }
+  return headers.map((sh) => ({ name: nameAt(strings, sh.name), type: sh.type, offset: sh.offset, size: sh.size }));
+}
+
+/** The bytes of a section by name; null when absent or SHT_NOBITS; throws when outside the file. */
+export async function readSection(src: DumpSource, sections: readonly ElfSection[], name: string): Promise<Uint8Array | null> {
+  const sh = sections.find((s) => s.name === name);
+  if (!sh || sh.type === SHT_NOBITS) return null;
+  if (extendsPastEof(sh.offset, sh.size, src.size)) {
+    throw new ElfFormatError(`section ${name} extends past end of file (offset ${sh.offset}, size ${sh.size})`);
+  }
+  const bytes = await readExact(src, sh.offset, sh.size);
+  if (!bytes) throw new ElfFormatError(`short read of section ${name} (offset ${sh.offset})`);
+  return bytes;
 }

@@ -6,8 +6,9 @@
 // serves as the kernel ELF for nlist — the same bytes savecore would write as netbsd.N.
 
 import { ByteView } from '../format/bytes.ts';
-import type { Kvm } from '../kvm.ts';
-import { preadFully, MemorySink, type CancelSignal } from '../source.ts';
+import { readExactly } from '../crash/kread.ts';
+import type { DumpView } from '../layers/dump-view.ts';
+import { MemorySink, type CancelSignal } from '../source.ts';
 import { ksymsLayout, writeKsymsKernel, KSYMS_SYMBOLS, type KsymsAddresses, type KsymsLayout } from './rebuild.ts';
 
 export interface KernelSymtab {
@@ -38,15 +39,12 @@ const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
  * table, sd_usroffset 0 (the first table), and — checked through translation — sd_name reading
  * "netbsd", a null first symbol and a string table starting with NUL. First match wins.
  */
-export async function findKernelSymtab(kd: Kvm, opts: DiscoverOptions = {}): Promise<KernelSymtab | null> {
-  const m = kd.machineModule;
-  const state = kd.machine;
+export async function findKernelSymtab(view: DumpView, opts: DiscoverOptions = {}): Promise<KernelSymtab | null> {
+  const m = view.module;
+  const state = view.state;
   if (!m || !state) return null;
   const L = ksymsLayout(m);
   const total = state.segments.reduce((n, s) => n + Number(s.size), 0);
-  const src = kd.dumpSource;
-  const buf = new Uint8Array(CHUNK + L.symtabSize);
-  let fileOff = kd.dumpOff;
   let done = 0;
   const limit = opts.limitBytes ?? Infinity;
   const sameOrder = L.littleEndian === HOST_LITTLE_ENDIAN;
@@ -55,11 +53,14 @@ export async function findKernelSymtab(kd: Kvm, opts: DiscoverOptions = {}): Pro
     for (let at = 0; at < size && done < limit; at += CHUNK) {
       opts.signal?.throwIfAborted();
       const want = Math.min(CHUNK + L.symtabSize, size - at);
-      const n = await preadFully(src, buf.subarray(0, want), fileOff + at);
-      const v = new ByteView(buf.subarray(0, n), L.littleEndian);
+      // Strict physical read: faulted bytes (I/O error, end of the dump) are zero, and no
+      // candidate can start in zeros (sd_symsize must be a positive size).
+      const buf = (await view.physical.read(seg.start + BigInt(at), want)).data;
+      const n = buf.length;
+      const v = new ByteView(buf, L.littleEndian);
       for (const s of cheapCandidates(buf, n, L, sameOrder)) {
         const c = plausible(v, s, L);
-        if (c && (await confirmed(kd, c, L))) {
+        if (c && (await confirmed(view, c, L))) {
           const { name: _name, ...table } = c;
           return { pa: seg.start + BigInt(at + s), ...table };
         }
@@ -67,7 +68,6 @@ export async function findKernelSymtab(kd: Kvm, opts: DiscoverOptions = {}): Pro
       done += Math.min(CHUNK, size - at);
       opts.onProgress?.(done, total);
     }
-    fileOff += size;
   }
   return null;
 }
@@ -121,25 +121,25 @@ function plausible(v: ByteView, s: number, L: KsymsLayout): Candidate | null {
 }
 
 /** The tests that need translation: the name, the null symbol, the empty first string. */
-async function confirmed(kd: Kvm, c: Candidate, L: KsymsLayout): Promise<boolean> {
-  const name = new Uint8Array(KERNEL_TABLE_NAME.length + 1);
-  if ((await kd.read(c.name, name)) !== name.length) return false;
-  if (!bytesAt(name, 0, ascii(KERNEL_TABLE_NAME))) return false;
-  const nul = new Uint8Array(L.elfSymSize);
-  if ((await kd.read(c.symstart, nul)) !== nul.length || nul.some((b) => b !== 0)) return false;
-  const first = new Uint8Array(1);
-  if ((await kd.read(c.strstart, first)) !== 1 || first[0] !== 0) return false;
-  return true;
+async function confirmed(view: DumpView, c: Candidate, L: KsymsLayout): Promise<boolean> {
+  const name = await readExactly(view, c.name, KERNEL_TABLE_NAME.length + 1, 'sd_name');
+  if (!name.ok || !bytesAt(name.value, 0, ascii(KERNEL_TABLE_NAME))) return false;
+  const nul = await readExactly(view, c.symstart, L.elfSymSize, 'first symbol');
+  if (!nul.ok || nul.value.some((b) => b !== 0)) return false;
+  const first = await readExactly(view, c.strstart, 1, 'first string');
+  return first.ok && first.value[0] === 0;
 }
 
 /** Look names up in one table's symbols and strings (read whole: a kernel's are a few MiB). */
-export async function lookupInTable(kd: Kvm, t: KernelSymtab, names: readonly string[]): Promise<Map<string, bigint> | null> {
-  const m = kd.machineModule;
+export async function lookupInTable(view: DumpView, t: KernelSymtab, names: readonly string[]): Promise<Map<string, bigint> | null> {
+  const m = view.module;
   if (!m) return null;
   const L = ksymsLayout(m);
-  const syms = new Uint8Array(t.symsize);
-  const strs = new Uint8Array(t.strsize);
-  if ((await kd.read(t.symstart, syms)) !== syms.length || (await kd.read(t.strstart, strs)) !== strs.length) return null;
+  const symsRead = await readExactly(view, t.symstart, t.symsize, 'symbols');
+  const strsRead = symsRead.ok ? await readExactly(view, t.strstart, t.strsize, 'strings') : null;
+  if (!symsRead.ok || !strsRead?.ok) return null;
+  const syms = symsRead.value;
+  const strs = strsRead.value;
   const wanted = new Map(names.map((n) => [n, ascii(n)]));
   const found = new Map<string, bigint>();
   const v = new ByteView(syms, L.littleEndian);
@@ -168,19 +168,19 @@ export type DumpSymbols =
  * The kernel image savecore would rebuild (spec 7.7), found without a kernel file: usable as the
  * namelist for nlist. Needs a dump header (mkheader done) for translation.
  */
-export async function symbolsFromDump(kd: Kvm, opts: DiscoverOptions = {}): Promise<DumpSymbols> {
-  if (!kd.machine) return { ok: false, reason: 'no valid dump header' };
-  const table = await findKernelSymtab(kd, opts);
+export async function symbolsFromDump(view: DumpView, opts: DiscoverOptions = {}): Promise<DumpSymbols> {
+  if (!view.state) return { ok: false, reason: 'no valid dump header' };
+  const table = await findKernelSymtab(view, opts);
   if (!table) {
     const where = opts.limitBytes === undefined ? 'the dump\'s memory' : `the first ${Math.round(opts.limitBytes / 2 ** 20)} MiB of the dump's memory`;
     return { ok: false, reason: `no ksyms table named "${KERNEL_TABLE_NAME}" in ${where}` };
   }
-  const found = await lookupInTable(kd, table, KSYMS_SYMBOLS);
+  const found = await lookupInTable(view, table, KSYMS_SYMBOLS);
   const missing = KSYMS_SYMBOLS.filter((n) => !found?.has(n));
   if (!found || missing.length) return { ok: false, reason: `the kernel's ksyms table lacks ${missing.join(', ') || 'readable symbols'}` };
   const addresses = Object.fromEntries(found) as KsymsAddresses;
   const sink = new MemorySink();
-  const r = await writeKsymsKernel(kd, addresses, async (c) => {
+  const r = await writeKsymsKernel(view, addresses, async (c) => {
     await sink.write(c);
   }, opts.signal);
   if (!r.ok) return { ok: false, reason: `the ksyms image could not be rebuilt: ${r.warning ?? r.reason}` };

@@ -5,7 +5,7 @@
 // (copying -N); a write that fails is fatal, as in savecore.
 
 import { ByteView } from '../format/bytes.ts';
-import type { Kvm } from '../kvm.ts';
+import type { DumpView } from '../layers/dump-view.ts';
 import type { MachineModule } from '../machines/machine.ts';
 import type { CancelSignal } from '../source.ts';
 
@@ -91,13 +91,14 @@ const READ_CHUNK = 1 << 20;
  * sh_offset/sh_size patched (C integer conversions kept: sizes are ints widened to Elf_Off/
  * Elf_Xword), then the symbol bytes of each table on ksyms_symtabs, then the string bytes of each.
  */
-export async function writeKsymsKernel(kd: Kvm, at: KsymsAddresses, write: KsymsWrite, signal?: CancelSignal): Promise<KsymsOutcome> {
-  const m = kd.machineModule;
+export async function writeKsymsKernel(view: DumpView, at: KsymsAddresses, write: KsymsWrite, signal?: CancelSignal): Promise<KsymsOutcome> {
+  const m = view.module;
   if (!m) return { ok: false, warning: null, reason: 'no valid dump header' };
   const L = ksymsLayout(m);
   const get = async (va: bigint, size: number): Promise<Uint8Array | { warning: string }> => {
-    const buf = new Uint8Array(size);
-    return (await kd.read(va, buf)) === size ? buf : { warning: `kvm_read: ${kd.geterr()}` };
+    // Strict: the rebuilt image holds the dump's memory or nothing (never bytes from past the memory data).
+    const got = await view.virtual.read(va, size);
+    return got.faults.length === 0 ? got.data : { warning: `kvm_read: ${got.faults[0].reason}` };
   };
   const fail = (w: { warning: string } | null, reason: string): KsymsOutcome => ({ ok: false, warning: w?.warning ?? null, reason });
 

@@ -141,13 +141,14 @@ export class Kvm {
     }
     const cSize = new ByteView(seg, module.littleEndian).u32(4);
     let hdrSize = alignUp(KCORE_SEG_SIZE, module.alignBytes);
-    const cpu = await readCpuData(this.io, this.errs, dumpOff + hdrSize, cSize);
+    const cpu = await readCpuData(this.io, this.errs, dumpOff + hdrSize, cSize, module);
     if ('noMemory' in cpu) {
       this.errs.err('no cpu_data', { offset: dumpOff + 4, field: 'kcore_seg.c_size', found: String(cSize) });
       return this.failHeader();
     }
     if (!('data' in cpu)) {
-      const printed = cpu.count < 0 ? BigInt.asUintN(64, BigInt(cpu.count)) : cpu.count; // %zu
+      // %zu: size_t is as wide as the libkvm build's long (4294967295 for -1 on i386).
+      const printed = cpu.count < 0 ? BigInt.asUintN(module.longSize * 8, BigInt(cpu.count)) : cpu.count;
       this.errs.err(`size ${printed} != cpu_hdr.csize ${cSize}`, {
         offset: dumpOff + 4, field: 'kcore_seg.c_size', expected: `<= ${Math.max(0, this.opts.dump.size - dumpOff - hdrSize)} bytes available`, found: String(cSize),
       });

@@ -15,6 +15,12 @@ import type { DumpIo } from './io.ts';
 
 /** Largest CPU segment we allocate up front; larger c_size values are checked against the file first. */
 const EAGER_CPU_DATA_LIMIT = 64 << 20;
+/**
+ * The largest malloc an ILP32 NetBSD process can get: jemalloc refuses any size above PTRDIFF_MAX
+ * (2^31 - 1) with ENOMEM, so an i386 libkvm reports "no cpu_data" for such a c_size where an
+ * LP64 one allocates and then reads short.
+ */
+const ILP32_MALLOC_MAX = 0x7fffffff;
 
 export interface LoadedHeader {
   module: MachineModule;
@@ -41,8 +47,9 @@ export function acceptedMids(pinned: MachineModule | undefined): string {
  * Returns the data, or the count that came back instead (-1 or short).
  */
 export async function readCpuData(
-  io: DumpIo, errs: ErrorState, off: number, size: number,
+  io: DumpIo, errs: ErrorState, off: number, size: number, module: MachineModule,
 ): Promise<{ data: Uint8Array } | { count: number } | { noMemory: true }> {
+  if (module.longSize === 4 && size > ILP32_MALLOC_MAX) return noMemory(errs, off, size);
   if (size > EAGER_CPU_DATA_LIMIT) {
     const avail = io.source.size;
     if (io.mapped && size + off > avail) {
@@ -57,13 +64,17 @@ export async function readCpuData(
   try {
     data = new Uint8Array(size);
   } catch {
-    // _kvm_malloc failed: it reports strerror(ENOMEM) (the caller then says what it wanted).
-    errs.errno = 'ENOMEM';
-    errs.err(strerror('ENOMEM'), { offset: off, field: 'c_size', found: String(size) });
-    return { noMemory: true };
+    return noMemory(errs, off, size);
   }
   const n = await io.preadReporting(data, off);
   return n === size ? { data } : { count: n };
+}
+
+/** _kvm_malloc failed: it reports strerror(ENOMEM) (the caller then says what it wanted). */
+function noMemory(errs: ErrorState, off: number, size: number): { noMemory: true } {
+  errs.errno = 'ENOMEM';
+  errs.err(strerror('ENOMEM'), { offset: off, field: 'c_size', found: String(size) });
+  return { noMemory: true };
 }
 
 /** _kvm_get_header (spec 4.9): a savecore core file at offset 0, or null (no message). */
@@ -82,7 +93,7 @@ export async function loadFormatB(
   const cpuSeg = await readSegHeader(io, offset, module);
   if (!cpuSeg || cpuSeg.midmag.magic !== KCORESEG_MAGIC || cpuSeg.midmag.flag !== CORE_CPU) return null;
   offset += kcoreHdr.segHdrSize;
-  const cpu = await readCpuData(io, errs, offset, cpuSeg.size);
+  const cpu = await readCpuData(io, errs, offset, cpuSeg.size, module);
   if (!('data' in cpu)) return null;
   offset += cpuSeg.size;
   const dataSeg = await readSegHeader(io, offset, module);

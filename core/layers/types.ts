@@ -68,7 +68,11 @@ export type PhysicalPiece = PhysicalRun | PhysicalHole;
 
 /** One level of a page-table walk, as read from the dump. */
 export interface WalkLevel {
-  /** The architecture's level number (amd64: 4..1, i386: 2..1, i386-PAE: 3..1, aarch64: 0..3). */
+  /**
+   * The architecture's level number (amd64: 4..1, i386: 2..1, aarch64: 0..3). i386-PAE lists 2..1:
+   * libkvm (and so this walk) never reads the PDPT, indexing the four contiguous directory pages
+   * as one 2048-entry level-2 table.
+   */
   level: number;
   /** Name as the architecture's documentation says it: 'PML4E', 'PDPTE', 'PDE', 'PTE', 'L0'…'L3'. */
   name: string;
@@ -81,6 +85,8 @@ export interface WalkLevel {
   entry?: bigint;
   /** Decoded flags where the entry was read: present, writable, user, large page, NX. */
   flags?: EntryFlags;
+  /** Bytes of VA one entry at this level maps (the page size when the entry is a leaf). */
+  span?: bigint;
 }
 
 export interface EntryFlags {
@@ -122,6 +128,8 @@ export type Translation = Translated | TranslationFault;
 export interface PhysicalSpace {
   /** Runs and holes covering [pa, pa + length), in order. */
   mapping(pa: bigint, length: number): PhysicalPiece[];
+  /** The dump-file offset holding pa, or null when pa is in no segment. */
+  fileOffset(pa: bigint): number | null;
   read(pa: bigint, length: number): Promise<StrictRead>;
 }
 

@@ -3,10 +3,13 @@
 // shape (granule, levels) comes from TCR_EL1.
 
 import { MID } from '../format/mids.ts';
-import type { PhysRamSeg } from '../format/kcore.ts';
+import { PHYS_RAM_SEG_SIZE, type PhysRamSeg } from '../format/kcore.ts';
 import { TRANSLATION_FAILED, type MachineModule, type MachineState, type Translation, type WalkContext } from './machine.ts';
 import { readCpuWord, readSegment, segmentStartsInside, u64 } from './cpu-data.ts';
 import { readPresentEntry, translated } from './walk-step.ts';
+import { MAX_DECODED_SEGMENTS, rawSegments, type SegmentTable } from './segment-table.ts';
+import { aarch64Flags } from './entry-flags.ts';
+import { libkvmPa2off } from '../layers/segments.ts';
 
 /** NetBSD/aarch64 is little-endian; aarch64eb (same MID) is not supported (spec 2.3). */
 const LITTLE_ENDIAN = true;
@@ -72,7 +75,14 @@ export async function aarch64Kvatop(ctx: WalkContext, tcr1: bigint, ttbr1: bigin
   let table = ttbr1 & TTBR_BADDR; // drops the ASID in bits 63..48
   for (;;) {
     const index = (va >> addrShift) & ((1n << pteShift) - 1n);
-    const entry = await readPresentEntry(ctx, u64(table + 8n * index), 8, {
+    // Level numbers as the architecture counts them: the last level is 3 (a 2-level walk is L2, L3).
+    const level = 4 - levels;
+    const lastLevel = levels === 1;
+    const at = {
+      level, name: `L${level}`, tableAddress: table, index, size: 8 as const, span: 1n << addrShift,
+      flags: (e: bigint) => aarch64Flags(e, lastLevel),
+    };
+    const entry = await readPresentEntry(ctx, at, {
       readFailed: 'could not read pte',
       notPresent: 'invalid translation (invalid pte)',
     });
@@ -92,31 +102,30 @@ export async function aarch64Kvatop(ctx: WalkContext, tcr1: bigint, ttbr1: bigin
 /**
  * kh_ramsegs up to the first entry whose size is 0. C has no bound and would read past the end
  * of cpu_data when no terminator is present (spec 5.1, 9.10); we treat the end of the CPU data
- * as the terminator instead.
+ * as the terminator instead. Only the first MAX_DECODED_SEGMENTS become objects (see x86-segments).
  */
-function decodeTerminatedSegments(cpuData: Uint8Array): PhysRamSeg[] {
+function decodeTerminatedSegments(cpuData: Uint8Array): SegmentTable {
   const segments: PhysRamSeg[] = [];
-  for (let i = 0; segmentStartsInside(cpuData, RAMSEGS_OFFSET, i); i++) {
-    const segment = readSegment(cpuData, RAMSEGS_OFFSET, i, LITTLE_ENDIAN);
+  let count = 0;
+  for (; segmentStartsInside(cpuData, RAMSEGS_OFFSET, count); count++) {
+    const segment = readSegment(cpuData, RAMSEGS_OFFSET, count, LITTLE_ENDIAN);
     if (segment.size === 0n) break;
-    segments.push(segment);
+    if (count < MAX_DECODED_SEGMENTS) segments.push(segment);
   }
-  return segments;
+  const tail = count > segments.length
+    ? { cpuData, at: RAMSEGS_OFFSET + segments.length * PHYS_RAM_SEG_SIZE, from: segments.length, count, littleEndian: LITTLE_ENDIAN }
+    : null;
+  return { segments, tail, count };
 }
 
-/** pa2off (spec 5.1): the match test is start <= pa < start + size, the sum in u64 as in C. */
-export function aarch64Pa2off(segments: readonly PhysRamSeg[], pa: bigint): number {
-  let off = 0n;
-  for (const { start, size } of segments) {
-    if (pa >= start && pa < u64(start + size)) return Number(off + (pa - start));
-    off += size;
-  }
-  return Number(off);
-}
 
 class Aarch64State implements MachineState {
   readonly name = 'aarch64' as const;
   readonly segments: readonly PhysRamSeg[];
+  readonly segmentCount: number;
+  private readonly table: SegmentTable;
+  /** pa2off's match test is start <= pa < start + size, the sum in u64 as in C (spec 5.1). */
+  readonly segmentEndRule = 'aarch64' as const;
   readonly fields: Readonly<Record<string, bigint>>;
   private readonly tcr1: bigint;
   private readonly ttbr1: bigint;
@@ -126,12 +135,14 @@ class Aarch64State implements MachineState {
     this.ttbr1 = readCpuWord(cpuData, 8, 8, LITTLE_ENDIAN);
     // Shown only: libkvm ignores kh_nramsegs and walks to the zero entry.
     const nramsegs = readCpuWord(cpuData, 16, 8, LITTLE_ENDIAN);
-    this.segments = decodeTerminatedSegments(cpuData);
+    this.table = decodeTerminatedSegments(cpuData);
+    this.segments = this.table.segments;
+    this.segmentCount = this.table.count;
     this.fields = Object.freeze({ tcr1: this.tcr1, ttbr1: this.ttbr1, nramsegs });
   }
 
   pa2off(pa: bigint): number {
-    return aarch64Pa2off(this.segments, pa);
+    return libkvmPa2off(this.table, pa, this.segmentEndRule);
   }
 
   kvatop(ctx: WalkContext, va: bigint): Promise<Translation> {

@@ -14,7 +14,9 @@ import {
 import { readCpuWord, u32 } from './cpu-data.ts';
 import { I386_KCORE_PAE, i386PaeKvatop } from './i386pae.ts';
 import { readPresentEntry, translated } from './walk-step.ts';
-import { decodeCountedSegments, x86Pa2off } from './x86-segments.ts';
+import { decodeCountedSegments, type SegmentTable } from './x86-segments.ts';
+import { x86Flags } from './entry-flags.ts';
+import { libkvmPa2off } from '../layers/segments.ts';
 
 const LITTLE_ENDIAN = true;
 const SEGMENTS_OFFSET = 8; // ALIGN(sizeof(cpu_kcore_hdr_t)) with ALIGNBYTES 3
@@ -25,10 +27,13 @@ const FRAME_4M = 0xffc00000n;
 const SIZE_4K = 0x1000n;
 const SIZE_4M = 0x400000n;
 
+const PDE = { level: 2, name: 'PDE', size: 4, span: SIZE_4M, flags: (e: bigint) => x86Flags(e, { psLevel: true, nx: false }) } as const;
+const PTE = { level: 1, name: 'PTE', size: 4, span: SIZE_4K, flags: (e: bigint) => x86Flags(e, { psLevel: false, nx: false }) } as const;
+
 /** _kvm_kvatop without PAE (spec 5.3). va is a 32-bit vaddr_t. */
 export async function i386Kvatop(ctx: WalkContext, pdppaddr: bigint, vaIn: bigint): Promise<Translation> {
   const va = u32(vaIn);
-  const pde = await readPresentEntry(ctx, (pdppaddr & FRAME_4K) + ((va >> 22n) & 0x3ffn) * 4n, 4, {
+  const pde = await readPresentEntry(ctx, { ...PDE, tableAddress: pdppaddr & FRAME_4K, index: (va >> 22n) & 0x3ffn }, {
     readFailed: 'could not read PDE',
     notPresent: 'invalid translation (invalid PDE)',
   });
@@ -40,7 +45,7 @@ export async function i386Kvatop(ctx: WalkContext, pdppaddr: bigint, vaIn: bigin
   }
 
   // Bit 7 of a PTE is PAT, not PS.
-  const pte = await readPresentEntry(ctx, (pde & FRAME_4K) + ((va >> 12n) & 0x3ffn) * 4n, 4, {
+  const pte = await readPresentEntry(ctx, { ...PTE, tableAddress: pde & FRAME_4K, index: (va >> 12n) & 0x3ffn }, {
     readFailed: 'could not read PTE',
     notPresent: 'invalid translation (invalid PTE)',
   });
@@ -57,13 +62,18 @@ export function isPaeHeader(pdppaddr: bigint): boolean {
 class I386State implements MachineState {
   readonly name: 'i386' | 'i386pae';
   readonly segments: readonly PhysRamSeg[];
+  readonly segmentCount: number;
+  private readonly table: SegmentTable;
+  readonly segmentEndRule = 'x86' as const;
   readonly fields: Readonly<Record<string, bigint>>;
   private readonly pdppaddr: bigint;
 
   constructor(cpuData: Uint8Array) {
     this.pdppaddr = readCpuWord(cpuData, 0, 4, LITTLE_ENDIAN);
     const nmemsegs = readCpuWord(cpuData, 4, 4, LITTLE_ENDIAN);
-    this.segments = decodeCountedSegments(cpuData, SEGMENTS_OFFSET, nmemsegs, LITTLE_ENDIAN);
+    this.table = decodeCountedSegments(cpuData, SEGMENTS_OFFSET, nmemsegs, LITTLE_ENDIAN);
+    this.segments = this.table.segments;
+    this.segmentCount = this.table.count;
     this.fields = Object.freeze({ pdppaddr: this.pdppaddr, nmemsegs });
     // Spec 9.11: C keeps this choice in a process-wide static (last _kvm_initvtop wins). The
     // interface requires per-handle state, so each handle keeps its own walk.
@@ -71,7 +81,7 @@ class I386State implements MachineState {
   }
 
   pa2off(pa: bigint): number {
-    return x86Pa2off(this.segments, pa);
+    return libkvmPa2off(this.table, pa, this.segmentEndRule);
   }
 
   kvatop(ctx: WalkContext, va: bigint): Promise<Translation> {

@@ -4,6 +4,7 @@
 import { TRANSLATION_FAILED, type Translation, type WalkContext } from './machine.ts';
 import { u32 } from './cpu-data.ts';
 import { readPresentEntry, translated } from './walk-step.ts';
+import { x86Flags } from './entry-flags.ts';
 
 /** I386_KCORE_PAE: PTE_AVL1, ORed into pdppaddr by a PAE kernel (spec 3.2). */
 export const I386_KCORE_PAE = 0x200n;
@@ -15,11 +16,15 @@ const FRAME_2M = 0x000fffffffe00000n;
 const SIZE_4K = 0x1000n;
 const SIZE_2M = 0x200000n;
 
+// The four directory pages are one 2048-entry table at level 2 (the PDPT itself is never read).
+const PDE = { level: 2, name: 'PDE', size: 8, span: SIZE_2M, flags: (e: bigint) => x86Flags(e, { psLevel: true, nx: true }) } as const;
+const PTE = { level: 1, name: 'PTE', size: 8, span: SIZE_4K, flags: (e: bigint) => x86Flags(e, { psLevel: false, nx: true }) } as const;
+
 /** _kvm_kvatop for a PAE kernel. va is a 32-bit vaddr_t. */
 export async function i386PaeKvatop(ctx: WalkContext, pdppaddr: bigint, vaIn: bigint): Promise<Translation> {
   const va = u32(vaIn);
   // Masking with the frame drops the PAE flag bit 0x200 from pdppaddr.
-  const pde = await readPresentEntry(ctx, (pdppaddr & FRAME_4K) + ((va >> 21n) & 0x7ffn) * 8n, 8, {
+  const pde = await readPresentEntry(ctx, { ...PDE, tableAddress: pdppaddr & FRAME_4K, index: (va >> 21n) & 0x7ffn }, {
     readFailed: 'could not read PDE',
     notPresent: 'invalid translation (invalid PDE)',
   });
@@ -30,7 +35,7 @@ export async function i386PaeKvatop(ctx: WalkContext, pdppaddr: bigint, vaIn: bi
   }
 
   // Bit 7 of a PTE is PAT, not PS.
-  const pte = await readPresentEntry(ctx, (pde & FRAME_4K) + ((va >> 12n) & 0x1ffn) * 8n, 8, {
+  const pte = await readPresentEntry(ctx, { ...PTE, tableAddress: pde & FRAME_4K, index: (va >> 12n) & 0x1ffn }, {
     readFailed: 'could not read PTE',
     notPresent: 'invalid translation (invalid PTE)',
   });

@@ -3,6 +3,8 @@
 // adding arm, sparc64 or riscv means one new module plus its registration in ./index.ts.
 
 import type { PhysRamSeg } from '../format/kcore.ts';
+import type { EntryFlags } from '../layers/types.ts';
+import type { SegmentEndRule } from '../layers/segments.ts';
 
 /** The names users see; 'i386pae' is i386 (MID_I386) with the PAE bit in pdppaddr. */
 export type MachineName = 'amd64' | 'i386' | 'i386pae' | 'aarch64';
@@ -18,6 +20,26 @@ export interface WalkContext {
   err(msg: string): void;
   /** `_kvm_syserr(kd, 0, msg)`: errbuf = msg + ": " + strerror(errno). */
   syserr(msg: string): void;
+  /**
+   * Told of every table entry the walk consults, before it is read (entry undefined) and again
+   * once read. libkvm ignores it; the strict virtual layer records the walk with it.
+   */
+  visit?(step: VisitedEntry): void;
+}
+
+/** One table entry a walk consults: where it is, and (once read) what it holds. */
+export interface VisitedEntry {
+  /** The architecture's level number (amd64 4..1, i386 2..1, i386-PAE 2..1, aarch64 0..3). */
+  level: number;
+  /** The architecture's name for the entry: 'PML4E', 'PDPTE', 'PDE', 'PTE', 'L0'…'L3'. */
+  name: string;
+  tableAddress: bigint;
+  index: number;
+  entryAddress: bigint;
+  /** Bytes of VA one entry at this level maps. */
+  span: bigint;
+  entry?: bigint;
+  flags?: EntryFlags;
 }
 
 /** `_kvm_kvatop` result: cc bytes are valid from pa (to the end of the page); cc 0 = failure, pa all ones. */
@@ -32,8 +54,14 @@ export const TRANSLATION_FAILED: Translation = Object.freeze({ cc: 0, pa: 0xffff
 export interface MachineState {
   /** Flavour actually in effect (i386 vs i386pae is decided by the header's PAE bit). */
   readonly name: MachineName;
-  /** The phys_ram_seg_t entries pa2off walks, in header order. */
+  /**
+   * The phys_ram_seg_t entries pa2off walks, in header order — at most MAX_DECODED_SEGMENTS of
+   * them; segmentCount says how many the table really has (more only in a corrupt header).
+   */
   readonly segments: readonly PhysRamSeg[];
+  readonly segmentCount: number;
+  /** How this architecture's C computes a segment's end (spec 5.1). */
+  readonly segmentEndRule: SegmentEndRule;
   /** Header fields worth showing (ptdpaddr, pdppaddr, tcr1, ttbr1, nmemsegs, …), raw values. */
   readonly fields: Readonly<Record<string, bigint>>;
   /**

@@ -1,8 +1,11 @@
-// The x86 segment table and pa2off (kvm_x86_64.c / kvm_i386.c, spec 5.1): nmemsegs entries of
+// The x86 segment table (kvm_x86_64.c / kvm_i386.c, spec 5.1; pa2off is in layers/segments.ts): nmemsegs entries of
 // phys_ram_seg_t at ALIGN(sizeof cpu_kcore_hdr_t), searched in order, first match wins.
 
-import type { PhysRamSeg } from '../format/kcore.ts';
-import { readSegment, segmentStartsInside } from './cpu-data.ts';
+import { PHYS_RAM_SEG_SIZE, type PhysRamSeg } from '../format/kcore.ts';
+import { readSegment } from './cpu-data.ts';
+import { MAX_DECODED_SEGMENTS, rawSegments, type SegmentTable } from './segment-table.ts';
+
+export type { SegmentTable } from './segment-table.ts';
 
 /**
  * The nmemsegs entries at off. C trusts nmemsegs and reads past the CPU data when it is too
@@ -15,23 +18,14 @@ export function decodeCountedSegments(
   off: number,
   nmemsegs: bigint,
   littleEndian: boolean,
-): PhysRamSeg[] {
+): SegmentTable {
+  const inside = Math.max(0, Math.ceil((cpuData.length - off) / PHYS_RAM_SEG_SIZE));
+  const count = Number(nmemsegs < BigInt(inside) ? nmemsegs : BigInt(inside));
   const segments: PhysRamSeg[] = [];
-  for (let i = 0; BigInt(i) < nmemsegs && segmentStartsInside(cpuData, off, i); i++) {
-    segments.push(readSegment(cpuData, off, i, littleEndian));
-  }
-  return segments;
-}
-
-/**
- * Offset of pa in the memory data (spec 5.1): sizes of the segments before the first one holding
- * pa, plus pa - start. No match → the total size of all segments (the end of the memory data).
- */
-export function x86Pa2off(segments: readonly PhysRamSeg[], pa: bigint): number {
-  let off = 0n;
-  for (const { start, size } of segments) {
-    if (start <= pa && pa - start < size) return Number(off + (pa - start));
-    off += size;
-  }
-  return Number(off);
+  const decoded = Math.min(count, MAX_DECODED_SEGMENTS);
+  for (let i = 0; i < decoded; i++) segments.push(readSegment(cpuData, off, i, littleEndian));
+  const tail = count > decoded
+    ? { cpuData, at: off + decoded * PHYS_RAM_SEG_SIZE, from: decoded, count, littleEndian }
+    : null;
+  return { segments, tail, count };
 }

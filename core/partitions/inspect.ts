@@ -7,7 +7,8 @@ import { DUMPMAG } from '../format/kcore.ts';
 import { symbolsFromDump } from '../ksyms/discover.ts';
 import { Kvm } from '../kvm.ts';
 import { MemorySource, type CancelSignal, type DumpSource } from '../source.ts';
-import { lookupSymbols, machineWords, readExactly } from '../triage/kread.ts';
+import { lookupSymbols, machineWords, readExactly } from '../crash/kread.ts';
+import { dumpView } from '../kvm/view.ts';
 import { SECTOR } from './types.ts';
 
 export type DumpState = 'not-saved' | 'invalidated' | 'unknown';
@@ -33,22 +34,23 @@ export async function inspectDump(partition: DumpSource, dumplo: number, opts: I
   if ((await kd.mkheader(dumplo * SECTOR)) <= 0) return { state: 'unknown', note: `no valid header: ${kd.geterr()}`, crashTime: null };
   let note = 'symbols from the kernel file';
   if (!opts.kernel) {
-    const r = await symbolsFromDump(kd, { limitBytes: opts.ksymsLimitBytes ?? 64 << 20, signal: opts.signal });
+    const r = await symbolsFromDump(dumpView(kd), { limitBytes: opts.ksymsLimitBytes ?? 64 << 20, signal: opts.signal });
     if (!r.ok) return { state: 'unknown', note: `no kernel given, and ${r.reason}`, crashTime: null };
     kd.useNamelist(new MemorySource(r.image));
     note = "symbols from the dump's own ksyms";
   }
-  const syms = await lookupSymbols(kd, ['dumpmag', 'time_second']);
-  const { littleEndian } = machineWords(kd);
+  const view = dumpView(kd);
+  const syms = await lookupSymbols(view, ['dumpmag', 'time_second']);
+  const { littleEndian } = machineWords(view);
   let crashTime: number | null = null;
   const t = syms.addr('time_second');
   if (t.ok) {
-    const r = await readExactly(kd, t.value, 8, 'time_second'); // time_t is 64-bit on every NetBSD ≥ 6 port
+    const r = await readExactly(view, t.value, 8, 'time_second'); // time_t is 64-bit on every NetBSD ≥ 6 port
     if (r.ok) crashTime = Number(new ByteView(r.value, littleEndian).i64(0)) || null;
   }
   const m = syms.addr('dumpmag');
   if (!m.ok) return { state: 'unknown', note: m.reason, crashTime };
-  const r = await readExactly(kd, m.value, 4, 'dumpmag');
+  const r = await readExactly(view, m.value, 4, 'dumpmag');
   if (!r.ok) return { state: 'unknown', note: r.reason, crashTime };
   const mag = new ByteView(r.value, littleEndian).u32(0);
   if (mag === DUMPMAG) return { state: 'not-saved', note, crashTime };

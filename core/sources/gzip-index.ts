@@ -5,7 +5,7 @@
 // cancelled, since a large dump takes a while.
 
 import { IoError } from '../errno.ts';
-import type { DumpSource } from '../source.ts';
+import type { CancelSignal, DumpSource } from '../source.ts';
 import { asIoError, GzipWalker, type GzipCheckpoint } from './gzip-format.ts';
 
 export interface GzipIndex {
@@ -20,10 +20,8 @@ export interface GzipIndex {
   readonly warnings: readonly string[];
 }
 
-/** The part of AbortSignal we use (core/ is compiled without DOM or Node types). */
-export interface AbortSignalLike {
-  readonly aborted: boolean;
-}
+/** The one cancel signal type of core (an AbortSignal fits). */
+export type AbortSignalLike = CancelSignal;
 
 export interface GzipIndexOptions {
   /** Record a checkpoint every ~spanBytes of uncompressed output (default 4 MiB). */

@@ -1,6 +1,9 @@
 // Crash triage, the public surface (CLI, savecore job, the app's Summary view).
 
-export { readPanicMessage, savecoreSyslogLine, panicTextFromRing, PANIC_MESG_MAX, type PanicInfo } from './panic.ts';
+export {
+  readPanicMessage, savecoreSyslogLine, panicTextFromRing, panicVerdict, lastPanicLine, PANIC_MESG_MAX, PANICSTR_NULL,
+  type PanicInfo, type PanicVerdict,
+} from './panic.ts';
 export {
   readMessageBuffer, lastLines, ringText, readingStart,
   type MessageBuffer, type MessageBufferAvailable, type MessageBufferUnavailable,

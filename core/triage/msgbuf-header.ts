@@ -3,7 +3,7 @@
 // check_kmem and dmesg -M read the header first, then the ring.
 
 import { ByteView } from '../format/bytes.ts';
-import type { Kvm } from '../kvm.ts';
+import type { DumpView } from '../layers/dump-view.ts';
 import { machineWords, readExactly, type Read } from './kread.ts';
 
 export const MSG_MAGIC = 0x063061;
@@ -19,10 +19,10 @@ export interface MsgbufHeader {
   bufcOffset: number;
 }
 
-export async function readMsgbufHeader(kd: Kvm, msgbufVa: bigint): Promise<Read<MsgbufHeader>> {
-  const { longSize, littleEndian } = machineWords(kd);
+export async function readMsgbufHeader(view: DumpView, msgbufVa: bigint): Promise<Read<MsgbufHeader>> {
+  const { longSize, littleEndian } = machineWords(view);
   const bufcOffset = 4 * longSize;
-  const r = await readExactly(kd, msgbufVa, bufcOffset, 'msgbuf header');
+  const r = await readExactly(view, msgbufVa, bufcOffset, 'msgbuf header');
   if (!r.ok) return r;
   const v = new ByteView(r.value, littleEndian);
   const long = (i: number) => (longSize === 8 ? v.i64(i * 8) : BigInt(v.i32(i * 4)));
@@ -41,6 +41,6 @@ export function ringSizeProblem(h: MsgbufHeader): string | null {
 }
 
 /** The msg_bufs ring bytes (savecore and dmesg both need all of them). */
-export async function readRing(kd: Kvm, msgbufVa: bigint, h: MsgbufHeader): Promise<Read<Uint8Array>> {
-  return readExactly(kd, msgbufVa + BigInt(h.bufcOffset), Number(h.bufs), 'msgbuf ring');
+export async function readRing(view: DumpView, msgbufVa: bigint, h: MsgbufHeader): Promise<Read<Uint8Array>> {
+  return readExactly(view, msgbufVa + BigInt(h.bufcOffset), Number(h.bufs), 'msgbuf ring');
 }

@@ -2,7 +2,7 @@
 // (spec 2.6, four longs then msg_bufc[]), then the ring from msg_bufx once round with NUL bytes
 // skipped — the oldest surviving byte first. No reformatting (no syslog-priority stripping).
 
-import type { Kvm } from '../kvm.ts';
+import type { DumpView } from '../layers/dump-view.ts';
 import { lookupSymbols, readPointerSymbol, type Read } from './kread.ts';
 import { magicProblem, readMsgbufHeader, readRing, ringSizeProblem, type MsgbufHeader } from './msgbuf-header.ts';
 import { utf8Decode } from '../format/utf8.ts';
@@ -32,15 +32,15 @@ export interface MessageBufferUnavailable {
 
 export type MessageBuffer = MessageBufferAvailable | MessageBufferUnavailable;
 
-export async function readMessageBuffer(kd: Kvm): Promise<MessageBuffer> {
-  const syms = await lookupSymbols(kd, ['msgbufp']);
-  const bufp = await readPointerSymbol(kd, syms, 'msgbufp');
+export async function readMessageBuffer(view: DumpView): Promise<MessageBuffer> {
+  const syms = await lookupSymbols(view, ['msgbufp']);
+  const bufp = await readPointerSymbol(view, syms, 'msgbufp');
   if (!bufp.ok) return unavailable(bufp.reason);
-  const header = await readMsgbufHeader(kd, bufp.value);
+  const header = await readMsgbufHeader(view, bufp.value);
   if (!header.ok) return unavailable(header.reason);
   const bad = magicProblem(header.value) ?? ringSizeProblem(header.value);
   if (bad) return unavailable(bad);
-  const ring: Read<Uint8Array> = await readRing(kd, bufp.value, header.value);
+  const ring: Read<Uint8Array> = await readRing(view, bufp.value, header.value);
   if (!ring.ok) return unavailable(ring.reason);
   return describeRing(bufp.value, header.value, ring.value);
 }

@@ -2,7 +2,7 @@
 // kernel logged into the message buffer between panicstart and panicend, else the string panicstr
 // points at. Also the LOG_ALERT line savecore writes from it (spec 7.3 step 8).
 
-import type { Kvm } from '../kvm.ts';
+import type { DumpView } from '../layers/dump-view.ts';
 import { cString, lookupSymbols, readExactly, readLongSymbol, readPointerSymbol, type SymbolTable } from './kread.ts';
 import { magicProblem, readMsgbufHeader, readRing, ringSizeProblem } from './msgbuf-header.ts';
 
@@ -15,17 +15,38 @@ export interface PanicInfo {
   reasons: string[];
 }
 
+/** The one reason that means the kernel did not panic: panicstr read as NULL. */
+export const PANICSTR_NULL = 'panicstr is NULL: no panic';
+
+/**
+ * What savecore's derivation concluded: a message, no panic (panicstr read as NULL), or nothing —
+ * it could not run (symbols missing, memory unreadable), which is not evidence of no panic.
+ */
+export type PanicVerdict = 'panic' | 'no-panic' | 'undetermined';
+
+export function panicVerdict(info: PanicInfo): PanicVerdict {
+  if (info.message !== null) return 'panic';
+  return info.reasons.at(-1) === PANICSTR_NULL ? 'no-panic' : 'undetermined';
+}
+
+/** The last line of the message buffer holding "panic: " (as the kernel logs it), or null. */
+export function lastPanicLine(text: string): string | null {
+  const lines = text.split('\n');
+  for (let i = lines.length - 1; i >= 0; i--) if (/(^|[\s\]])panic: /.test(lines[i])) return lines[i];
+  return null;
+}
+
 /** savecore's char panic_mesg[1024]: at most 1023 characters and the NUL. */
 export const PANIC_MESG_MAX = 1023;
 
 const PANIC_SYMBOLS = ['panicstart', 'panicend', 'msgbufp', 'panicstr'] as const;
 
-export async function readPanicMessage(kd: Kvm): Promise<PanicInfo> {
-  const syms = await lookupSymbols(kd, PANIC_SYMBOLS);
+export async function readPanicMessage(view: DumpView): Promise<PanicInfo> {
+  const syms = await lookupSymbols(view, PANIC_SYMBOLS);
   const reasons: string[] = [];
-  const fromRing = await panicFromMsgbuf(kd, syms, reasons);
+  const fromRing = await panicFromMsgbuf(view, syms, reasons);
   if (fromRing !== null) return { message: fromRing, source: 'msgbuf', reasons };
-  const fromStr = await panicFromPanicstr(kd, syms, reasons);
+  const fromStr = await panicFromPanicstr(view, syms, reasons);
   return fromStr === null ? { message: null, source: null, reasons } : { message: fromStr, source: 'panicstr', reasons };
 }
 
@@ -35,16 +56,16 @@ export function savecoreSyslogLine(info: Pick<PanicInfo, 'message'>): string {
 }
 
 /** The ring path; null (with a reason pushed) whenever savecore would `goto nomsgbuf`. */
-async function panicFromMsgbuf(kd: Kvm, syms: SymbolTable, reasons: string[]): Promise<string | null> {
-  const start = await readLongSymbol(kd, syms, 'panicstart');
+async function panicFromMsgbuf(view: DumpView, syms: SymbolTable, reasons: string[]): Promise<string | null> {
+  const start = await readLongSymbol(view, syms, 'panicstart');
   if (!start.ok) return fail(reasons, start.reason);
-  const end = await readLongSymbol(kd, syms, 'panicend');
+  const end = await readLongSymbol(view, syms, 'panicend');
   if (!end.ok) return fail(reasons, end.reason);
   // Both indices 0 means panic() never logged (or logged at index 0: the known blind spot).
   if (start.value === 0n || end.value === 0n) return fail(reasons, `panicstart ${start.value}, panicend ${end.value}: not both non-zero`);
-  const bufp = await readPointerSymbol(kd, syms, 'msgbufp');
+  const bufp = await readPointerSymbol(view, syms, 'msgbufp');
   if (!bufp.ok) return fail(reasons, bufp.reason);
-  const header = await readMsgbufHeader(kd, bufp.value);
+  const header = await readMsgbufHeader(view, bufp.value);
   if (!header.ok) return fail(reasons, header.reason);
   const bad = magicProblem(header.value) ?? ringSizeProblem(header.value);
   if (bad) return fail(reasons, bad);
@@ -53,7 +74,7 @@ async function panicFromMsgbuf(kd: Kvm, syms: SymbolTable, reasons: string[]): P
   if (start.value < 0n || start.value >= header.value.bufs) {
     return fail(reasons, `panicstart ${start.value} outside msg_bufc[0..${header.value.bufs})`);
   }
-  const ring = await readRing(kd, bufp.value, header.value);
+  const ring = await readRing(view, bufp.value, header.value);
   if (!ring.ok) return fail(reasons, ring.reason);
   return panicTextFromRing(ring.value, Number(start.value), end.value);
 }
@@ -77,13 +98,13 @@ function dropOneTrailingNewline(s: string): string {
 }
 
 /** The fallback: panicstr's pointer, then its bytes one at a time (a failed read stops). */
-async function panicFromPanicstr(kd: Kvm, syms: SymbolTable, reasons: string[]): Promise<string | null> {
-  const ptr = await readPointerSymbol(kd, syms, 'panicstr');
+async function panicFromPanicstr(view: DumpView, syms: SymbolTable, reasons: string[]): Promise<string | null> {
+  const ptr = await readPointerSymbol(view, syms, 'panicstr');
   if (!ptr.ok) return fail(reasons, ptr.reason);
-  if (ptr.value === 0n) return fail(reasons, 'panicstr is NULL: no panic');
+  if (ptr.value === 0n) return fail(reasons, PANICSTR_NULL);
   const bytes: number[] = [];
   for (let at = ptr.value; bytes.length < PANIC_MESG_MAX; at++) {
-    const r = await readExactly(kd, at, 1, 'panicstr byte');
+    const r = await readExactly(view, at, 1, 'panicstr byte');
     if (!r.ok) {
       reasons.push(r.reason);
       break;

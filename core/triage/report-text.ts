@@ -2,11 +2,10 @@
 // the times, the kernel version, the panic message, then the tail of the message buffer. Times are
 // printed in UTC so the text does not depend on where it is read.
 
+import { ctime } from '../crash/facts.ts';
 import type { Piece, TriageReport } from './report.ts';
 
 const RULE = '-'.repeat(72);
-const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
 export function formatReportText(r: TriageReport): string {
   const lines = [
@@ -20,6 +19,9 @@ export function formatReportText(r: TriageReport): string {
     field('machine', machineText(r)),
     '',
     field('panic', panicText(r)),
+    ...(r.panic.message === null && r.panic.messageBufferLine !== null
+      ? [field('in msgbuf', `${r.panic.messageBufferLine}  [last "panic:" line found in the message buffer]`)]
+      : []),
     field('savecore', r.panic.savecoreSyslog),
     ...r.panic.reasons.map((why) => field('  note', why)),
     '',
@@ -53,11 +55,8 @@ function timeText<T extends { sec: number }>(p: Piece<T>, show: (v: T) => string
 
 /** ctime(3) layout, in UTC: "Thu Jan  2 00:04:13 2025 UTC". */
 export function ctimeUtc(sec: number): string {
-  const d = new Date(sec * 1000);
-  if (Number.isNaN(d.getTime())) return `@${sec}`;
-  const two = (n: number) => String(n).padStart(2, '0');
-  const time = `${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())}`;
-  return `${DAYS[d.getUTCDay()]} ${MONTHS[d.getUTCMonth()]} ${String(d.getUTCDate()).padStart(2, ' ')} ${time} ${d.getUTCFullYear()} UTC`;
+  const text = ctime(sec, 'utc');
+  return text.startsWith('@') ? text : `${text} UTC`;
 }
 
 function versionWarning(r: TriageReport): string[] {
@@ -80,7 +79,8 @@ function mib(bytes: number): string {
 
 function panicText(r: TriageReport): string {
   const p = r.panic;
-  if (p.message === null) return 'none (panicstr is NULL or unreadable)';
+  if (p.verdict === 'no-panic') return 'none (panicstr is NULL: the kernel did not panic)';
+  if (p.message === null) return `not determined (savecore's derivation could not run: ${p.reasons.join('; ')})`;
   const from = p.source === 'msgbuf' ? 'message buffer, panicstart..panicend' : 'panicstr';
   return `${p.message}  [from ${from}]`;
 }

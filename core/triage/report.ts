@@ -3,12 +3,13 @@
 // still yields everything that can be read. The field sources follow savecore(8) (spec 7.3 step 9
 // crash time, 7.4 panic message) and the kernel variables of spec 2.6.
 
-import { ByteView, hex } from '../format/bytes.ts';
-import { readElfVirtual } from '../format/elf.ts';
-import type { Kvm } from '../kvm.ts';
-import { cString, lookupSymbols, machineWords, readExactly, type Read, type SymbolTable } from './kread.ts';
+import { hex } from '../format/bytes.ts';
+import { readBootTime, readCrashTime, readKernelFileVersion as readFileVersion, readKernelString, VERSION_MAX } from '../crash/facts.ts';
+import type { DumpView } from '../layers/dump-view.ts';
+import { lookupSymbols, type Read, type SymbolTable } from './kread.ts';
 import { lastLines, readMessageBuffer } from './msgbuf.ts';
-import { readPanicMessage, savecoreSyslogLine, type PanicInfo } from './panic.ts';
+import { lastPanicLine, panicVerdict, readPanicMessage, savecoreSyslogLine, type PanicInfo, type PanicVerdict } from './panic.ts';
+import type { MessageBuffer } from './msgbuf.ts';
 
 export type Piece<T> = { value: T } | { notAvailable: string };
 
@@ -53,7 +54,12 @@ export interface TriageReport {
   boottime: Piece<TimeValue>;
   crashTime: Piece<CrashTime>;
   uptime: Piece<{ seconds: number; text: string }>;
-  panic: PanicInfo & { savecoreSyslog: string };
+  /**
+   * savecore's derivation is the panic of record. When it could not run ('undetermined': symbols
+   * missing or memory unreadable) that is not "no panic": messageBufferLine then shows the last
+   * "panic:" line found in the message buffer, as found there.
+   */
+  panic: PanicInfo & { savecoreSyslog: string; verdict: PanicVerdict; messageBufferLine: string | null };
   msgbuf: Piece<MsgbufSummary>;
   physicalMemory: Piece<{ bytes: number; segments: { start: string; size: string }[] }>;
   machine: Piece<{ name: string; longSize: number; pageSize: number; fields: Record<string, string> }>;
@@ -70,91 +76,55 @@ export interface TriageReportOptions {
 }
 
 export const DEFAULT_REPORT_LINES = 20;
-/** savecore reads 1024 bytes of version and forces a NUL at 1023 (spec 7.3 step 2.7, 7.4). */
-const VERSION_MAX = 1024;
 /** MAXHOSTNAMELEN; also enough for ostype/osrelease. */
 const SHORT_STRING_MAX = 256;
 const STRING_SYMBOLS = ['version', 'ostype', 'osrelease', 'hostname'] as const;
-const TIME_SYMBOLS = ['time_second', 'time', 'boottime'] as const;
 
-export async function buildTriageReport(kd: Kvm, opts: TriageReportOptions = {}): Promise<TriageReport> {
-  const syms = await lookupSymbols(kd, [...STRING_SYMBOLS, ...TIME_SYMBOLS]);
-  const version = await readKernelString(kd, syms, 'version', VERSION_MAX);
-  const kernelFileVersion = await readKernelFileVersion(kd);
-  const boottime = await readBoottime(kd, syms);
-  const crashTime = await readCrashTime(kd, syms);
-  const panic = await readPanicMessage(kd);
+export async function buildTriageReport(view: DumpView, opts: TriageReportOptions = {}): Promise<TriageReport> {
+  const syms = await lookupSymbols(view, STRING_SYMBOLS);
+  const version = await stringPiece(view, syms, 'version', VERSION_MAX);
+  const kernelFileVersion = await readKernelFileVersion(view);
+  const boottime = await bootTimePiece(view);
+  const crashTime = await crashTimePiece(view);
+  const panic = await readPanicMessage(view);
+  const mb = await readMessageBuffer(view);
   return {
     schema: 'kvmdump-triage/1',
     version,
-    ostype: await readKernelString(kd, syms, 'ostype', SHORT_STRING_MAX),
-    osrelease: await readKernelString(kd, syms, 'osrelease', SHORT_STRING_MAX),
-    hostname: await readKernelString(kd, syms, 'hostname', SHORT_STRING_MAX),
+    ostype: await stringPiece(view, syms, 'ostype', SHORT_STRING_MAX),
+    osrelease: await stringPiece(view, syms, 'osrelease', SHORT_STRING_MAX),
+    hostname: await stringPiece(view, syms, 'hostname', SHORT_STRING_MAX),
     kernelFileVersion,
-    versionCheck: compareVersions(kernelFileVersion, version, kd.kernelSource?.name ?? 'kernel'),
+    versionCheck: compareVersions(kernelFileVersion, version, view.kernelSource?.name ?? 'kernel'),
     boottime,
     crashTime,
     uptime: uptimeOf(boottime, crashTime),
-    panic: { ...panic, savecoreSyslog: savecoreSyslogLine(panic) },
-    msgbuf: await summarizeMsgbuf(kd, opts.lines ?? DEFAULT_REPORT_LINES),
-    physicalMemory: physicalMemoryOf(kd),
-    machine: machineOf(kd),
-    dump: dumpOf(kd, opts),
+    panic: {
+      ...panic, savecoreSyslog: savecoreSyslogLine(panic), verdict: panicVerdict(panic),
+      messageBufferLine: mb.available ? lastPanicLine(mb.text) : null,
+    },
+    msgbuf: summarizeMsgbuf(mb, opts.lines ?? DEFAULT_REPORT_LINES),
+    physicalMemory: physicalMemoryOf(view),
+    machine: machineOf(view),
+    dump: dumpOf(view, opts),
   };
 }
 
+const piece = <T>(r: Read<T>): Piece<T> => (r.ok ? { value: r.value } : { notAvailable: r.reason });
+
 // ---- strings ---------------------------------------------------------------------------------
 
-/** A char[] variable up to its NUL, read page by page so a later unmapped page does not matter. */
-async function readKernelString(kd: Kvm, syms: SymbolTable, name: string, max: number): Promise<Piece<string>> {
+async function stringPiece(view: DumpView, syms: SymbolTable, name: string, max: number): Promise<Piece<string>> {
   const a = syms.addr(name);
-  if (!a.ok) return { notAvailable: a.reason };
-  const r = await readCString(kd, a.value, max, name);
-  return r.ok ? { value: r.value } : { notAvailable: r.reason };
-}
-
-async function readCString(kd: Kvm, va: bigint, max: number, what: string): Promise<Read<string>> {
-  const page = BigInt(kd.machineModule?.pageSize ?? 4096);
-  const parts: Uint8Array[] = [];
-  let have = 0;
-  let at = va;
-  while (have < max) {
-    const chunk = Math.min(max - have, Number(page - (at % page)));
-    const r = await readExactly(kd, at, chunk, what);
-    if (!r.ok) return r;
-    parts.push(r.value);
-    have += chunk;
-    at += BigInt(chunk);
-    if (r.value.includes(0)) break;
-  }
-  const all = new Uint8Array(have);
-  let off = 0;
-  for (const p of parts) {
-    all.set(p, off);
-    off += p.length;
-  }
-  return { ok: true, value: cString(all.subarray(0, max - 1)) };
+  return piece(a.ok ? await readKernelString(view, a.value, max, name) : a);
 }
 
 /** The kernel file's own `version` string (initialized .rodata, read from the ELF image). */
-export async function readKernelFileVersion(kd: Kvm): Promise<Piece<string>> {
-  const kernel = kd.kernelSource;
+export async function readKernelFileVersion(view: DumpView): Promise<Piece<string>> {
+  const kernel = view.kernelSource;
   if (!kernel) return { notAvailable: 'no kernel file given' };
-  const syms = await lookupSymbols(kd, ['version']);
-  const a = syms.addr('version');
-  if (!a.ok) return { notAvailable: a.reason };
-  const bytes = await readElfVirtual(kernel, a.value, VERSION_MAX).catch(() => null) ?? (await readElfPrefix(kernel, a.value));
-  if (!bytes) return { notAvailable: `version at ${hex(a.value)} is not in the kernel file's loaded segments` };
-  return { value: cString(bytes.subarray(0, VERSION_MAX - 1)) };
-}
-
-/** A version near the end of a segment: shrink the read until it fits. */
-async function readElfPrefix(kernel: NonNullable<Kvm['kernelSource']>, va: bigint): Promise<Uint8Array | null> {
-  for (let n = VERSION_MAX >> 1; n >= 16; n >>= 1) {
-    const b = await readElfVirtual(kernel, va, n).catch(() => null);
-    if (b) return b;
-  }
-  return null;
+  const a = (await lookupSymbols(view, ['version'])).addr('version');
+  return piece(a.ok ? await readFileVersion(kernel, a.value) : a);
 }
 
 /**
@@ -176,48 +146,24 @@ function compareVersions(file: Piece<string>, dump: Piece<string>, kernelName: s
 
 // ---- times -----------------------------------------------------------------------------------
 
-/** time_t is 64-bit on every supported flavour (NetBSD ≥ 6, i386 included). */
-const TIME_T_SIZE = 8;
-
-function timeValue(sec: bigint, nsec: bigint | null): TimeValue {
-  const s = Number(sec);
+function timeValue(sec: number, nsec: number | null): TimeValue {
   let iso: string | null = null;
-  const ms = s * 1000 + (nsec === null ? 0 : Math.floor(Number(nsec) / 1e6));
+  const ms = sec * 1000 + (nsec === null ? 0 : Math.floor(nsec / 1e6));
   if (Math.abs(ms) <= 8.64e15) iso = new Date(ms).toISOString();
-  return { sec: s, nsec: nsec === null ? null : Number(nsec), iso };
+  return { sec, nsec, iso };
 }
 
-async function readTimeT(kd: Kvm, syms: SymbolTable, name: string, size: number): Promise<Read<{ sec: bigint; rest: ByteView }>> {
-  const a = syms.addr(name);
-  if (!a.ok) return a;
-  const r = await readExactly(kd, a.value, size, name);
-  if (!r.ok) return r;
-  const v = new ByteView(r.value, machineWords(kd).littleEndian);
-  return { ok: true, value: { sec: v.i64(0), rest: v } };
+async function bootTimePiece(view: DumpView): Promise<Piece<TimeValue>> {
+  const r = await readBootTime(view);
+  return r.ok ? { value: timeValue(r.value.sec, r.value.nsec) } : { notAvailable: r.reason };
 }
 
-/** struct timespec boottime: time_t tv_sec, long tv_nsec. */
-async function readBoottime(kd: Kvm, syms: SymbolTable): Promise<Piece<TimeValue>> {
-  const { longSize } = machineWords(kd);
-  const r = await readTimeT(kd, syms, 'boottime', TIME_T_SIZE + longSize);
+/** Crash time as savecore reads it; zero is no time. */
+async function crashTimePiece(view: DumpView): Promise<Piece<CrashTime>> {
+  const r = await readCrashTime(view);
   if (!r.ok) return { notAvailable: r.reason };
-  const nsec = longSize === 8 ? r.value.rest.i64(8) : BigInt(r.value.rest.i32(8));
-  return { value: timeValue(r.value.sec, nsec) };
-}
-
-/** savecore's get_crashtime (spec 7.3 step 9): time_second, else `time`'s tv_sec; zero is no time. */
-async function readCrashTime(kd: Kvm, syms: SymbolTable): Promise<Piece<CrashTime>> {
-  let source: CrashTime['source'] = 'time_second';
-  let r = await readTimeT(kd, syms, 'time_second', TIME_T_SIZE);
-  if (!r.ok) {
-    const first = r.reason;
-    // struct timeval: time_t tv_sec, suseconds_t (int) tv_usec, padded to 8 on LP64.
-    r = await readTimeT(kd, syms, 'time', machineWords(kd).longSize === 8 ? 16 : 12);
-    if (!r.ok) return { notAvailable: `${first} (and time: ${r.reason})` };
-    source = 'time';
-  }
-  if (r.value.sec === 0n) return { notAvailable: `dump time is zero (${source})` };
-  return { value: { ...timeValue(r.value.sec, null), source } };
+  if (r.value.sec === 0) return { notAvailable: `dump time is zero (${r.value.source})` };
+  return { value: { ...timeValue(r.value.sec, null), source: r.value.source } };
 }
 
 function uptimeOf(boot: Piece<TimeValue>, crash: Piece<CrashTime>): TriageReport['uptime'] {
@@ -241,8 +187,7 @@ export function durationText(seconds: number): string {
 
 // ---- message buffer, machine, dump ----------------------------------------------------------
 
-async function summarizeMsgbuf(kd: Kvm, lines: number): Promise<Piece<MsgbufSummary>> {
-  const mb = await readMessageBuffer(kd);
+function summarizeMsgbuf(mb: MessageBuffer, lines: number): Piece<MsgbufSummary> {
   if (!mb.available) return { notAvailable: mb.reason };
   return {
     value: {
@@ -253,30 +198,30 @@ async function summarizeMsgbuf(kd: Kvm, lines: number): Promise<Piece<MsgbufSumm
   };
 }
 
-function physicalMemoryOf(kd: Kvm): TriageReport['physicalMemory'] {
-  const m = kd.machine;
+function physicalMemoryOf(view: DumpView): TriageReport['physicalMemory'] {
+  const m = view.state;
   if (!m) return { notAvailable: 'no valid dump header' };
   const bytes = m.segments.reduce((n, s) => n + s.size, 0n);
   return { value: { bytes: Number(bytes), segments: m.segments.map((s) => ({ start: hex(s.start), size: hex(s.size) })) } };
 }
 
-function machineOf(kd: Kvm): TriageReport['machine'] {
-  const m = kd.machine;
-  const mod = kd.machineModule;
+function machineOf(view: DumpView): TriageReport['machine'] {
+  const m = view.state;
+  const mod = view.module;
   if (!m || !mod) return { notAvailable: 'no valid dump header' };
   const fields: Record<string, string> = {};
   for (const [k, v] of Object.entries(m.fields)) fields[k] = hex(v);
   return { value: { name: m.name, longSize: mod.longSize, pageSize: mod.pageSize, fields } };
 }
 
-function dumpOf(kd: Kvm, opts: TriageReportOptions): TriageReport['dump'] {
-  const format = kd.isCoreFile ? 'savecore-core' : kd.hasHeader ? 'dump-device' : 'unknown';
+function dumpOf(view: DumpView, opts: TriageReportOptions): TriageReport['dump'] {
+  const format = view.isCoreFile ? 'savecore-core' : view.hasHeader ? 'dump-device' : 'unknown';
   return {
-    name: opts.dumpName ?? kd.dumpSource.name ?? null,
+    name: opts.dumpName ?? view.dumpSource.name ?? null,
     format,
-    headerOffset: kd.isCoreFile ? 0 : opts.dumpOffset ?? null,
-    memoryOffset: kd.hasHeader ? kd.dumpOff : null,
-    cpuDataSize: kd.cpuDsize,
+    headerOffset: view.isCoreFile ? 0 : opts.dumpOffset ?? null,
+    memoryOffset: view.hasHeader ? view.dumpOff : null,
+    cpuDataSize: view.cpuDataSize,
   };
 }
 

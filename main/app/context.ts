@@ -6,7 +6,7 @@ import { OpFailure } from './dispatch.ts';
 import type { JobRegistry } from './jobs.ts';
 import type { RecentFiles } from './recent.ts';
 import type { OptionalServices } from './services.ts';
-import type { Session, SessionRegistry } from './sessions.ts';
+import type { Session, SessionLimits, SessionRegistry } from './sessions.ts';
 
 /** Native dialogs (Electron only). null path = the user cancelled. */
 export interface Dialogs {
@@ -28,6 +28,8 @@ export interface HandlerDeps {
   version?: string;
   platform?: NodeJS.Platform;
   onInternalError?: (op: string, e: unknown) => void;
+  /** Bounds on open dumps (tests shrink them). */
+  sessionLimits?: SessionLimits;
 }
 
 export interface HandlerContext {

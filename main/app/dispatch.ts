@@ -15,7 +15,13 @@ export class OpFailure extends Error {
   }
 }
 
-export type Implementations = { [K in OpName]: (args: OpParsedArgs<K>) => Promise<OpResult<K>> };
+/** What a transport knows about a call beyond its arguments. */
+export interface CallContext {
+  /** Aborted when the caller has gone (an HTTP client disconnected): request-bound work stops. */
+  signal?: AbortSignal;
+}
+
+export type Implementations = { [K in OpName]: (args: OpParsedArgs<K>, call: CallContext) => Promise<OpResult<K>> };
 
 export interface DispatchPolicy {
   allowWrite: boolean;
@@ -23,7 +29,7 @@ export interface DispatchPolicy {
   onInternalError?: (op: string, e: unknown) => void;
 }
 
-export async function dispatch(impl: Implementations, policy: DispatchPolicy, op: unknown, rawArgs: unknown): Promise<Outcome<unknown>> {
+export async function dispatch(impl: Implementations, policy: DispatchPolicy, op: unknown, rawArgs: unknown, call: CallContext = {}): Promise<Outcome<unknown>> {
   if (!isOpName(op)) return fail('unknown-op', `unknown operation: ${typeof op === 'string' ? op.slice(0, 100) : typeof op}`);
   const spec = operations[op];
   const parsed = spec.args.safeParse(rawArgs);
@@ -36,8 +42,8 @@ export async function dispatch(impl: Implementations, policy: DispatchPolicy, op
     return fail('write-not-allowed', `${op} writes to the dump device, and this app runs read-only. Start it with --allow-write to permit it.`);
   }
   try {
-    const run = impl[op] as (a: unknown) => Promise<unknown>;
-    return ok(await run(parsed.data));
+    const run = impl[op] as (a: unknown, c: CallContext) => Promise<unknown>;
+    return ok(await run(parsed.data, call));
   } catch (e) {
     return toOutcome(op, e, policy);
   }

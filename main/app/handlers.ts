@@ -7,13 +7,16 @@ import type { OpName } from '../../contract/op-names.ts';
 import type { OpArgs, OpResult } from '../../contract/operations.ts';
 import { openDump } from '../session/open-dump.ts';
 import type { HandlerContext, HandlerDeps } from './context.ts';
-import { dispatch, type Implementations } from './dispatch.ts';
+import { dispatch, type CallContext, type Implementations } from './dispatch.ts';
 import { JobRegistry, type JobListener } from './jobs.ts';
-import { appInfoOp, listDevicesOp, listRecentOp, pickFileOp, pickSaveFileOp } from './ops/app-ops.ts';
+import { appInfoOp, forgetRecentOp, listDevicesOp, listRecentOp, pickFileOp, pickSaveFileOp } from './ops/app-ops.ts';
 import { closeDumpOp, headerOp, mkheaderOp, openDumpOp, scanOp, startOpenOp, startScanOp } from './ops/dump-ops.ts';
 import { cancelJobOp, jobStatusOp, startSavecoreOp, triageOp } from './ops/job-ops.ts';
-import { kvatopOp, nlistOp, readOp } from './ops/memory-ops.ts';
-import { symbolSearchOp } from './ops/symbol-ops.ts';
+import { kvatopOp, nlistOp } from './ops/kvm-ops.ts';
+import { readMemoryOp, readOp, translateOp } from './ops/memory-ops.ts';
+import { symbolPageOp, symbolSearchOp } from './ops/symbol-ops.ts';
+import { savecorePreviewOp } from './ops/savecore-preview.ts';
+import { kernelObjectsOp } from './ops/object-ops.ts';
 import { invalOp, wrtheaderOp } from './ops/write-ops.ts';
 import { RecentFiles } from './recent.ts';
 import { builtinServices } from './services.ts';
@@ -23,7 +26,7 @@ export type { HandlerDeps, Dialogs } from './context.ts';
 
 export interface Handlers {
   /** Validate and run one operation; unknown names and bad arguments come back as errors. */
-  call(op: unknown, args: unknown): Promise<Outcome<unknown>>;
+  call(op: unknown, args: unknown, context?: CallContext): Promise<Outcome<unknown>>;
   /** The typed form of call, for code that knows the operation at compile time. */
   invoke<K extends OpName>(op: K, args: OpArgs<K>): Promise<Outcome<OpResult<K>>>;
   onJobEvent(listener: JobListener): () => void;
@@ -37,7 +40,7 @@ export interface Handlers {
 export function createHandlers(deps: HandlerDeps): Handlers {
   const ctx: HandlerContext = {
     deps,
-    sessions: new SessionRegistry(),
+    sessions: new SessionRegistry(deps.sessionLimits),
     jobs: new JobRegistry(),
     recent: new RecentFiles(deps.userDataDir),
     services: deps.services ?? builtinServices,
@@ -48,12 +51,13 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     appInfo: () => appInfoOp(ctx),
     listDevices: () => listDevicesOp(ctx),
     listRecent: () => listRecentOp(ctx),
+    forgetRecent: (a) => forgetRecentOp(ctx, a),
     pickFile: (a) => pickFileOp(ctx, a),
     pickSaveFile: (a) => pickSaveFileOp(ctx, a),
     openDump: (a) => openDumpOp(ctx, a),
     startOpen: (a) => startOpenOp(ctx, a),
     closeDump: (a) => closeDumpOp(ctx, a),
-    scan: (a) => scanOp(ctx, a),
+    scan: (a, c) => scanOp(ctx, a, c.signal),
     startScan: (a) => startScanOp(ctx, a),
     header: (a) => headerOp(ctx, a),
     mkheader: (a) => mkheaderOp(ctx, a),
@@ -63,13 +67,18 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     kvatop: (a) => kvatopOp(ctx, a),
     nlist: (a) => nlistOp(ctx, a),
     symbolSearch: (a) => symbolSearchOp(ctx, a),
+    symbolPage: (a) => symbolPageOp(ctx, a),
     startSavecore: (a) => startSavecoreOp(ctx, a),
     cancelJob: (a) => cancelJobOp(ctx, a),
     jobStatus: (a) => jobStatusOp(ctx, a),
     triage: (a) => triageOp(ctx, a),
+    savecorePreview: (a) => savecorePreviewOp(ctx, a),
+    kernelObjects: (a) => kernelObjectsOp(ctx, a),
+    readMemory: (a) => readMemoryOp(ctx, a),
+    translate: (a) => translateOp(ctx, a),
   };
   const policy = { allowWrite: deps.allowWrite, onInternalError: deps.onInternalError };
-  const call = (op: unknown, args: unknown) => dispatch(impl, policy, op, args);
+  const call = (op: unknown, args: unknown, context?: CallContext) => dispatch(impl, policy, op, args, context);
   return {
     call,
     invoke: (op, args) => call(op, args) as never,

@@ -52,5 +52,8 @@ export function headerInfo(s: Session): HeaderInfo {
     memoryBytes,
     error: kd.geterr(),
     fault: faultInfo(kd.lastFault),
+    generation: s.generation,
+    writes: s.writes,
+    changedOnDisk: s.changedOnDisk,
   };
 }

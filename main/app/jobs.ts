@@ -54,7 +54,8 @@ export class JobRegistry {
     // Started on the next tick so the caller has the id before the first event arrives.
     setImmediate(() => {
       work(reporter).then(
-        ({ outputs, message, ...result }) => emit({ state: 'done', ...last, message: message ?? null, outputs, ...result }),
+        // Finished is 100%, whatever the last progress event said.
+        ({ outputs, message, ...result }) => emit({ state: 'done', done: last.total, total: last.total, message: message ?? null, outputs, ...result }),
         (e: unknown) => emit({
           state: ctl.signal.aborted ? 'cancelled' : 'failed', ...last,
           message: ctl.signal.aborted ? 'cancelled' : e instanceof Error ? e.message : String(e), outputs: [],

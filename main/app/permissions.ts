@@ -14,7 +14,8 @@ export function isPermissionError(e: unknown): boolean {
 /** The message for a refused open, with instructions unless the source layer already gave them. */
 export function permissionMessage(path: string, e: unknown): string {
   const text = e instanceof Error ? e.message : String(e);
-  return text.includes(permissionHint(path)) ? text : `${text} (${permissionHint(path)})`;
+  const hint = permissionHint(path, process.platform, errnoOf(e));
+  return text.includes(hint) || text.includes(permissionHint(path)) ? text : `${text} (${hint})`;
 }
 
 export { permissionHint };

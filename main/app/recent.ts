@@ -1,7 +1,7 @@
 // The recently opened dumps, kept as JSON in the user data directory so the Open view can offer
 // them again. A damaged or foreign file is treated as empty rather than failing the app.
 
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { RecentEntry } from '../../contract/results.ts';
@@ -32,15 +32,38 @@ export class RecentFiles {
     }
   }
 
+  /** The list with each entry's missing files marked (a dump moved or deleted since). */
+  async listChecked(): Promise<RecentEntry[]> {
+    const exists = (p: string) => stat(p).then(() => true, () => false);
+    return Promise.all((await this.list()).map(async (e) => {
+      const gone: ('dump' | 'kernel')[] = [];
+      if (!(await exists(e.dumpPath))) gone.push('dump');
+      if (e.kernelPath && !(await exists(e.kernelPath))) gone.push('kernel');
+      return gone.length ? { ...e, gone } : e;
+    }));
+  }
+
   /** Put an entry first, dropping an older one for the same kernel + dump + offset. */
   async remember(entry: Omit<RecentEntry, 'openedAt'>): Promise<void> {
-    const same = (e: RecentEntry) => e.dumpPath === entry.dumpPath && e.kernelPath === entry.kernelPath && e.dumpOffset === entry.dumpOffset;
-    const list = (await this.list()).filter((e) => !same(e));
+    const list = (await this.list()).filter((e) => !sameEntry(e, entry));
     list.unshift({ ...entry, openedAt: new Date().toISOString() });
+    await this.save(list);
+  }
+
+  /** Remove the entry for this kernel + dump + offset. */
+  async forget(entry: Pick<RecentEntry, 'dumpPath' | 'kernelPath' | 'dumpOffset'>): Promise<void> {
+    await this.save((await this.list()).filter((e) => !sameEntry(e, entry)));
+  }
+
+  private async save(list: RecentEntry[]): Promise<void> {
     await mkdir(join(this.file, '..'), { recursive: true });
     // Write then rename: a crash mid-write must not leave half a JSON file behind.
     const tmp = `${this.file}.${process.pid}.tmp`;
     await writeFile(tmp, JSON.stringify(list.slice(0, MAX_RECENT), null, 1));
     await rename(tmp, this.file);
   }
+}
+
+function sameEntry(a: Pick<RecentEntry, 'dumpPath' | 'kernelPath' | 'dumpOffset'>, b: Pick<RecentEntry, 'dumpPath' | 'kernelPath' | 'dumpOffset'>): boolean {
+  return a.dumpPath === b.dumpPath && a.kernelPath === b.kernelPath && a.dumpOffset === b.dumpOffset;
 }

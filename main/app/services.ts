@@ -13,6 +13,8 @@ export interface SavecoreRequest {
   compress: boolean;
   /** Clear the dump afterwards as savecore(8) does; only asked for when writes are allowed. */
   invalidate: boolean;
+  /** savecore -f. */
+  force: boolean;
   signal: AbortSignal;
   onProgress(done: number, total: number, message?: string): void;
 }

@@ -7,11 +7,10 @@ import type { MachineName } from '../../core/machines/machine.ts';
 import {
   invalCommand, kvatopCommand, mkheaderCommand, nlistCommand, readCommand, scanCommand, wrtheaderCommand,
 } from './kvm-commands.ts';
-import { dropOutputWhenReaderCloses, makeEmitter } from './output.ts';
+import { dropOutputWhenReaderCloses, makeEmitter, printJsonFailure } from './output.ts';
 import { parseAddress, parseByteCount, parseCInt, UsageError } from './numbers.ts';
 import { registerSavecore } from './savecore-command.ts';
-import { serveCommand } from '../serve/command.ts';
-import { dmesgCommand, reportCommand } from './triage-commands.ts';
+import { registerObjectCommands } from './object-commands.ts';
 import { disksCommand } from './disk-commands.ts';
 
 type Opts = Record<string, unknown>;
@@ -64,6 +63,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--va <addr>', 'virtual address')
     .option('--symbol <name>', 'symbol whose address to read from')
     .requiredOption('--length <n>', 'bytes to read')
+    .option('--out <file>', 'write the bytes read, raw, to this new file (any length, constant memory)')
     .action(run((o, out) => {
       if ((o.va === undefined) === (o.symbol === undefined)) throw new UsageError('give exactly one of --va and --symbol');
       return readCommand({
@@ -71,6 +71,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
         va: o.va === undefined ? undefined : parseAddress(o.va as string, '--va'),
         symbol: o.symbol as string | undefined,
         length: parseByteCount(o.length as string, '--length'),
+        out: o.out as string | undefined,
       }, out);
     }));
 
@@ -91,8 +92,12 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .requiredOption('--dump <file>', 'device or image')
     .option('--partition <id>', 'scan only this partition of --dump; offsets are then relative to it')
     .option('--progress', 'show progress on stderr')
+    .option('--max-bytes <n>', 'read at most this many bytes (default: all of a sized source, 64 GiB of one without a size)')
     .option('--json', 'print one JSON object on stdout')
-    .action(run((o, out) => scanCommand({ dump: o.dump as string, partition: o.partition as string | undefined, progress: Boolean(o.progress) }, out)));
+    .action(run((o, out) => scanCommand({
+      dump: o.dump as string, partition: o.partition as string | undefined, progress: Boolean(o.progress),
+      maxBytes: o.maxBytes === undefined ? undefined : parseByteCount(o.maxBytes as string, '--max-bytes'),
+    }, out)));
 
   program.command('disks').description('the partition map of a disk or image, and the dumps in its NetBSD swap partitions')
     .argument('<device>', 'whole disk device or disk image')
@@ -119,6 +124,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
       if (o.dump === undefined && (o.kernel !== undefined || o.dumpOffset !== undefined)) throw new UsageError('--kernel and --dump-offset need --dump');
       const port = parseByteCount(o.port as string, '--port');
       if (port > 65535) throw new UsageError(`--port ${port}: a port is 0..65535`);
+      const { serveCommand } = await import('../serve/command.ts'); // loaded on use: the app server is heavy at every CLI start
       setExit(await serveCommand({
         port,
         host: o.host as string,
@@ -134,10 +140,13 @@ export function buildProgram(setExit: (code: number) => void): Command {
   // Triage works without --kernel when the dump holds the kernel's ksyms (found by a memory search).
   withDumpOptions(program.command('report').description('crash triage: what crashed, when and why (crashinfo-style summary)'), false)
     .option('--lines <n>', 'message buffer lines to show', '20')
-    .action(run((o, out) => reportCommand({ ...dumpArgs(o), lines: parseByteCount(o.lines as string, '--lines') }, out)));
+    .option('--debug <file>', 'debug kernel (netbsd.gdb): add processes, LWPs, CPUs, mounts, modules and the stack')
+    .action(run(async (o, out) => (await import('./triage-commands.ts')).reportCommand({ ...dumpArgs(o), lines: parseByteCount(o.lines as string, '--lines'), debug: o.debug as string | undefined }, out)));
 
   withDumpOptions(program.command('dmesg').description('the kernel message buffer as dmesg -M reads it'), false)
-    .action(run((o, out) => dmesgCommand(dumpArgs(o), out)));
+    .action(run(async (o, out) => (await import('./triage-commands.ts')).dmesgCommand(dumpArgs(o), out)));
+
+  registerObjectCommands(program, withDumpOptions, run, dumpArgs);
 
   return program;
 }
@@ -155,15 +164,23 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv, { from: 'user' });
     return code;
   } catch (e) {
+    // --json promises exactly one JSON object on stdout, whatever happens.
+    const json = argv.includes('--json');
     if (e instanceof UsageError) {
       process.stderr.write(`kvmdump: ${e.message}\n`);
+      if (json) printJsonFailure(e.message, 'usage');
       return 1;
     }
-    const ce = e as { code?: string; exitCode?: number };
+    const ce = e as { code?: string; exitCode?: number; message?: string };
     if (typeof ce.code === 'string' && ce.code.startsWith('commander.')) {
-      return ce.code === 'commander.helpDisplayed' || ce.code === 'commander.version' ? 0 : 1;
+      const ok = ce.code === 'commander.helpDisplayed' || ce.code === 'commander.version';
+      if (json && !ok) printJsonFailure(String(ce.message ?? ce.code).replace(/^error: /, ''), 'usage');
+      return ok ? 0 : 1;
     }
-    throw e;
+    if (!json) throw e;
+    process.stderr.write(`kvmdump: internal error: ${e instanceof Error && e.stack ? e.stack : String(e)}\n`);
+    printJsonFailure(`internal error: ${e instanceof Error ? e.message : String(e)}`, 'internal');
+    return 70;
   }
 }
 

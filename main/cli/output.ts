@@ -9,10 +9,25 @@ export interface Emitter {
   note(line: string): void;
 }
 
+let resultPrinted = false;
+
+/** Whether a command has printed its result (so a late failure does not add a second JSON object). */
+export function hasPrintedResult(): boolean {
+  return resultPrinted;
+}
+
+/** The one JSON object of a --json run that failed before its command could answer. */
+export function printJsonFailure(error: string, kind: 'usage' | 'internal'): void {
+  if (resultPrinted) return;
+  resultPrinted = true;
+  process.stdout.write(JSON.stringify({ result: null, error, kind }) + '\n');
+}
+
 export function makeEmitter(json: boolean): Emitter {
   return {
     json,
     result(obj, human) {
+      resultPrinted = true;
       if (json) process.stdout.write(JSON.stringify(obj, bigintReplacer) + '\n');
       else for (const line of human()) process.stdout.write(line + '\n');
     },

@@ -22,6 +22,7 @@ export function registerSavecore(program: Command, setExit: (code: number) => vo
     .option('-z', 'gzip-compress core and kernel (.gz names), in parallel')
     .option('-N <system>', 'kernel file: namelist, reference dumpmag/version, copied to netbsd.N')
     .option('-Z <level>', 'gzip level 0..9 (default 1)')
+    .option('--debug <file>', 'debug kernel (netbsd.gdb): the report lists processes, CPUs, mounts, modules and the stack')
     .option('--dump-offset <bytes>', 'dump header offset (dumplo * 512); default: scan the device')
     .option('--now <epoch>', 'current time in seconds for the ±60 days crash time check')
     .option('--page-size <bytes>', "savecore host's page size (dumpbytes = dumpsize × this)", '4096')
@@ -68,6 +69,7 @@ function toOptions(directory: string, device: string, o: Opts): SavecoreOptions 
   return {
     directory, device,
     kernel: (o.N as string | undefined) ?? null,
+    debug: (o.debug as string | undefined) ?? null,
     dumpOffset: o.dumpOffset === undefined ? undefined : parseByteCount(o.dumpOffset as string, '--dump-offset'),
     clear: Boolean(o.c), force: Boolean(o.f), testOnly: Boolean(o.n), verbose: Boolean(o.v || o.d), compress: Boolean(o.z),
     level, keep: Boolean(o.keep), now, pageSize,

@@ -3,8 +3,10 @@
 
 import { buildTriageReport, formatReportText, readMessageBuffer } from '../../core/triage/index.ts';
 import type { MachineName } from '../../core/machines/machine.ts';
+import { dumpView } from '../../core/kvm/view.ts';
 import type { OpenedDump } from '../session/open-dump.ts';
 import { withDump } from './open.ts';
+import { objectsSectionsFor as objectsSections } from '../session/debug-types.ts';
 import type { Emitter } from './output.ts';
 
 export interface TriageArgs {
@@ -27,17 +29,20 @@ function noHeader(args: TriageArgs, opened: OpenedDump, out: Emitter): Exit {
   return 1;
 }
 
-export async function reportCommand(args: TriageArgs & { lines?: number }, out: Emitter): Promise<Exit> {
-  return withTriageDump(args, out, async ({ kd }) => {
-    const report = await buildTriageReport(kd, { lines: args.lines, dumpOffset: args.dumpOffset, dumpName: args.dump });
-    out.result(report, () => formatReportText(report).replace(/\n$/, '').split('\n'));
+export async function reportCommand(args: TriageArgs & { lines?: number; debug?: string }, out: Emitter): Promise<Exit> {
+  return withTriageDump(args, out, async (opened) => {
+    const { kd } = opened;
+    const report = await buildTriageReport(dumpView(kd), { lines: args.lines, dumpOffset: args.dumpOffset, dumpName: args.dump });
+    // With --debug: what was running (processes, LWPs, CPUs, mounts, modules, stack) follows.
+    const objects = args.debug ? await objectsSections(args.debug, opened) : null;
+    out.result(objects ? { ...report, objects: objects.json } : report, () => (formatReportText(report) + (objects?.text ?? '')).replace(/\n$/, '').split('\n'));
     return 0;
   });
 }
 
 export async function dmesgCommand(args: TriageArgs, out: Emitter): Promise<Exit> {
   return withTriageDump(args, out, async ({ kd }) => {
-    const mb = await readMessageBuffer(kd);
+    const mb = await readMessageBuffer(dumpView(kd));
     if (!mb.available) {
       if (out.json) out.result(mb, () => []);
       else out.note(`kvmdump: dmesg: message buffer not available: ${mb.reason}`);

@@ -22,6 +22,9 @@ function openBrowser(url: string): void {
   spawn(cmd, args, { stdio: 'ignore', detached: true }).on('error', () => undefined).unref();
 }
 
+/** How long serve waits for jobs and dumps to close after SIGTERM/SIGINT before it exits regardless. */
+const SHUTDOWN_GRACE_MS = 3000;
+
 export async function serveCommand(o: ServeCommandOptions, signal?: AbortSignal): Promise<number> {
   const handlers = createHandlers({
     mode: 'serve', userDataDir: defaultUserDataDir(), allowWrite: o.allowWrite, version: packageVersion(),
@@ -39,7 +42,23 @@ export async function serveCommand(o: ServeCommandOptions, signal?: AbortSignal)
     process.once('SIGTERM', stop);
     signal?.addEventListener('abort', stop, { once: true });
   });
-  await running.close();
-  await handlers.shutdown();
+  // A second signal while shutting down means now; a shutdown that hangs on a device ends anyway.
+  const now = () => process.exit(130);
+  process.once('SIGINT', now);
+  process.once('SIGTERM', now);
+  const cleanup = (async () => {
+    await running.close();
+    await handlers.shutdown();
+  })();
+  const gaveUp = await Promise.race([
+    cleanup.then(() => false),
+    new Promise<boolean>((r) => setTimeout(() => r(true), SHUTDOWN_GRACE_MS).unref()),
+  ]);
+  process.removeListener('SIGINT', now);
+  process.removeListener('SIGTERM', now);
+  if (gaveUp) {
+    process.stderr.write(`kvmdump serve: stopped after ${SHUTDOWN_GRACE_MS} ms without waiting for the rest of the shutdown\n`);
+    process.exit(0); // a read stuck on a device must not keep the process alive
+  }
   return 0;
 }

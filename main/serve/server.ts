@@ -109,8 +109,15 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     } catch {
       return sendJson(res, 400, fail('bad-request', 'the body is not valid JSON'));
     }
+    // Work for a client that has gone stops: its connection closing before the answer aborts the call.
+    const gone = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) gone.abort();
+    });
     // Every operation outcome, failures included, is a 200 with the Outcome: HTTP codes are for transport.
-    return sendJson(res, 200, await opts.handlers.call(op, args));
+    const outcome = await opts.handlers.call(op, args, { signal: gone.signal });
+    if (gone.signal.aborted) return;
+    return sendJson(res, 200, outcome);
   };
 
   const openStream = (res: ServerResponse) => {

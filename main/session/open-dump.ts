@@ -6,6 +6,7 @@ import { strerror, errnoOf } from '../../core/errno.ts';
 import { Kvm } from '../../core/kvm.ts';
 import type { MachineName } from '../../core/machines/machine.ts';
 import { symbolsFromDump } from '../../core/ksyms/discover.ts';
+import { dumpView } from '../../core/kvm/view.ts';
 import { MemorySource, type DumpSource } from '../../core/source.ts';
 import { CachedSource } from '../../core/sources/cached.ts';
 import { isGzip } from '../../core/sources/gzip-format.ts';
@@ -33,6 +34,8 @@ export interface OpenDumpOptions {
    * kvm_nlist has no such fallback.
    */
   symbolsFromDump?: { limitBytes?: number; onProgress?: (done: number, total: number) => void };
+  /** Fault injection for tests: wraps the device's source (EIO, short reads, early EOF). */
+  wrapDevice?: (src: DumpSource) => DumpSource;
 }
 
 /** Where nlist's symbols come from. */
@@ -70,8 +73,9 @@ export async function openDump(opts: OpenDumpOptions): Promise<OpenedDump> {
   try {
     const kernel = opts.kernelPath ? await openOrExplain(opts.kernelPath, false) : null;
     if (kernel) closers.push(() => kernel.close());
-    const disk = await openOrExplain(opts.dumpPath, opts.writable ?? false);
-    closers.push(() => disk.close());
+    const opened = await openOrExplain(opts.dumpPath, opts.writable ?? false);
+    closers.push(() => opened.close());
+    const disk = opts.wrapDevice ? opts.wrapDevice(opened) : opened;
     let rawDump: DumpSource = disk;
     let partition: Partition | null = null;
     if (opts.partition !== undefined) {
@@ -117,7 +121,7 @@ async function chooseNamelist(kd: Kvm, kernel: DumpSource | null, opts: OpenDump
 export async function namelistFromDump(
   kd: Kvm, opts: { signal?: AbortSignal; limitBytes?: number; onProgress?: (done: number, total: number) => void } = {},
 ): Promise<NamelistOrigin> {
-  const r = await symbolsFromDump(kd, {
+  const r = await symbolsFromDump(dumpView(kd), {
     signal: opts.signal,
     ...(opts.limitBytes !== undefined ? { limitBytes: opts.limitBytes } : {}),
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),

@@ -36,8 +36,22 @@ export interface OpenSourceOptions {
 }
 
 /** How to get access to a file or device we may not open. */
-export function permissionHint(path: string, platform: string = process.platform): string {
+/**
+ * What to do about a refused open. EPERM — and EACCES for root — is not about file permissions: a
+ * security policy denies raw access (a container without the device or CAP_SYS_RAWIO, SELinux or
+ * AppArmor, macOS Full Disk Access), and joining a group cannot help.
+ */
+export function permissionHint(
+  path: string, platform: string = process.platform, errno: Errno | null = null,
+  isRoot: boolean = typeof process.geteuid === 'function' && process.geteuid() === 0,
+): string {
   if (platform === 'win32') return `run the workbench as Administrator to read ${path}`;
+  if (errno === 'EPERM' || isRoot) {
+    const policy = platform === 'darwin'
+      ? 'give the terminal or the workbench Full Disk Access (System Settings, Privacy & Security)'
+      : 'run it where raw disk access is allowed: a container needs the device passed in (and CAP_SYS_RAWIO), and SELinux or AppArmor must permit it';
+    return `${errno === 'EPERM' ? 'EPERM: ' : ''}a security policy denies raw access to ${path}, whatever the file permissions say (${isRoot ? 'even as root' : 'group membership cannot help'}); ${policy}`;
+  }
   const groupAdvice =
     platform === 'linux'
       ? `add your user to the 'disk' group (sudo usermod -aG disk $USER) and log in again`
@@ -46,10 +60,10 @@ export function permissionHint(path: string, platform: string = process.platform
 }
 
 /** The message for a failed operation: path, operation, offset, NetBSD strerror, and a hint. */
-export function describeIoFailure(path: string, operation: string, errno: Errno, offset?: number, platform?: string): string {
+export function describeIoFailure(path: string, operation: string, errno: Errno, offset?: number, platform?: string, isRoot?: boolean): string {
   const where = offset === undefined ? '' : ` at offset ${offset}`;
   const base = `${path}: ${operation}${where}: ${strerror(errno)}`;
-  return errno === 'EACCES' || errno === 'EPERM' ? `${base} (${permissionHint(path, platform)})` : base;
+  return errno === 'EACCES' || errno === 'EPERM' ? `${base} (${permissionHint(path, platform, errno, isRoot)})` : base;
 }
 
 function ioError(path: string, operation: string, e: unknown, offset?: number): IoError {
@@ -263,6 +277,15 @@ class NodeFileSource implements NodeSource {
     if (this.identity.mode === 'file') this.currentSize = Math.max(this.currentSize, offset + n);
     return n;
   };
+
+  async sync(): Promise<void> {
+    this.checkUsable('write', 0);
+    try {
+      await this.handle.sync();
+    } catch (e) {
+      throw ioError(this.identity.path, 'fsync', e);
+    }
+  }
 
   async close(): Promise<void> {
     if (this.closed) return;

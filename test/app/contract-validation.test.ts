@@ -54,9 +54,13 @@ const bad: [string, string, unknown][] = [
   ['malformed job id for status', 'jobStatus', { jobId: '../etc' }],
   ['open job without a dump path', 'startOpen', { kernelPath: '/tmp/netbsd' }],
   ['triage with zero lines', 'triage', { sessionId: S, lines: 0 }],
+  ['savecorePreview with an extra key', 'savecorePreview', { sessionId: S, force: true }],
   ['mkheader at a negative offset', 'mkheader', { sessionId: S, dumpOffset: -512 }],
   ['scan of an empty path', 'scan', { path: '' }],
   ['scan job with a non-string path', 'startScan', { path: 42 }],
+  ['kernel objects of an unknown kind', 'kernelObjects', { sessionId: S, kind: 'files' }],
+  ['kernel objects with an empty debug path', 'kernelObjects', { sessionId: S, kind: 'processes', debugPath: '' }],
+  ['kernel objects with an extra argument', 'kernelObjects', { sessionId: S, kind: 'cpus', offset: 1 }],
 ];
 
 describe('malformed calls get bad-request with the issues', () => {

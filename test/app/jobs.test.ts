@@ -162,6 +162,24 @@ test('a scan job reports progress over the event stream and ends with the candid
   expect(last.scan!.candidates).toEqual([expect.objectContaining({ offset: offset + files.dumpOffset, machine: 'amd64', headerSize: 512 })]);
 });
 
+test('a scan job reads a gzip-compressed disk through its index: candidates and progress of the image inside', async () => {
+  const { readFileSync, writeFileSync } = await import('node:fs');
+  const { gzipSync } = await import('node:zlib');
+  const disk = join(files.dir, 'disk.img'); // the 40 MiB disk of the test above
+  const gz = join(files.dir, 'disk.img.gz');
+  writeFileSync(gz, gzipSync(readFileSync(disk), { level: 1 }));
+  let jobId = '';
+  const events = await sseEvents((e) => e.state !== 'running', async () => {
+    const r = await httpCall(server, 'startScan', { path: gz });
+    if (!r.ok) throw new Error(r.error.message);
+    jobId = (r.value as { jobId: string }).jobId;
+  });
+  expect(events.every((e) => e.jobId === jobId)).toBe(true);
+  const last = events.at(-1)!;
+  expect(last).toMatchObject({ state: 'done', message: '1 dump header found', done: 40 << 20, total: 40 << 20 });
+  expect(last.scan!.candidates).toEqual([expect.objectContaining({ offset: (24 << 20) + files.dumpOffset, machine: 'amd64', headerSize: 512 })]);
+});
+
 test('a scan job can be cancelled; a path that cannot be opened is refused at once', async () => {
   const seen: JobEvent[] = [];
   const unsubscribe = handlers.onJobEvent((e) => seen.push(e));

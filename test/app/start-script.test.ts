@@ -2,7 +2,7 @@
 // falls back to serve mode on a free loopback port, prints the URL with its token, and the served
 // workbench has the bundled sample dump (build/sample) open.
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -142,5 +142,25 @@ describe.skipIf(electronInstalled())('npm start without Electron', () => {
 
   test('serve mode reported no start-up problem', () => {
     expect(stderr).not.toMatch(/kvmdump serve:|internal error/);
+  });
+
+  // Issue 14 item 10: a terminal closing or a process manager sends SIGTERM to npm start alone.
+  test('SIGTERM to npm start ends it and its server together (nothing re-parented to init)', async () => {
+    const children = execFileSync('pgrep', ['-P', String(child.pid)]).toString().trim().split('\n').map(Number).filter(Boolean);
+    expect(children.length).toBeGreaterThan(0);
+    const t0 = Date.now();
+    process.kill(child.pid!, 'SIGTERM');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 6000))]);
+    expect(child.exitCode !== null || child.signalCode !== null).toBe(true);
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    await expect.poll(() => children.filter(alive), { timeout: 5000 }).toEqual([]);
+    expect(Date.now() - t0).toBeLessThan(6000);
   });
 });

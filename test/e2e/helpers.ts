@@ -8,7 +8,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import { chromium, type Page } from 'playwright-core';
-import { createHandlers } from '../../main/app/handlers.ts';
+import { createHandlers, type Handlers } from '../../main/app/handlers.ts';
 import { startServer } from '../../main/serve/server.ts';
 import { packageRoot, rendererDir } from '../../main/app/paths.ts';
 import type { DeviceEntry } from '../../contract/results.ts';
@@ -56,6 +56,8 @@ export interface OpenRequest {
 
 /** Fill the Open form and open the dump; resolves on the Summary view (or the Header view when it failed). */
 export async function openThroughUi(page: Page, req: OpenRequest): Promise<void> {
+  // After a reload the workbench comes back to the dump it had open: go to the Open view first.
+  await page.getByTestId('tab-open').click();
   await page.getByTestId('dump-path').fill(req.dumpPath);
   await page.getByTestId('kernel-path').fill(req.kernelPath);
   await page.getByTestId('dump-offset').fill(String(req.dumpOffset));
@@ -82,6 +84,10 @@ export interface BrowserSession {
   page: Page;
   /** Console errors and page errors seen so far (a clean run has none). */
   errors: string[];
+  /** The workbench's URL (with its token): to load it again, or reload. */
+  url: string;
+  /** main's handlers behind the server (to do what another window or an idle timeout would). */
+  handlers: Handlers;
   close(): Promise<void>;
 }
 
@@ -102,6 +108,8 @@ export async function startBrowserSession(opts: { allowWrite: boolean; devices?:
   return {
     page,
     errors,
+    url: server.url,
+    handlers,
     async close() {
       await browser.close();
       await server.close();

@@ -6,6 +6,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { writeDumpFiles, type DumpFiles } from '../app/helpers/dump-files.ts';
+import { simulateLog } from '../fixtures/msgbuf-model.ts';
 import { chromiumRequiredInCi, HAVE_CHROMIUM, openThroughUi, startBrowserSession, type BrowserSession } from './helpers.ts';
 
 chromiumRequiredInCi();
@@ -13,12 +14,16 @@ chromiumRequiredInCi();
 describe.skipIf(!HAVE_CHROMIUM)('the summary of a dump without a panic, in Chromium', () => {
   let calm: DumpFiles;
   let noKernel: DumpFiles;
+  let oldKernel: DumpFiles;
   let session: BrowserSession;
   let page: Page;
 
   beforeAll(async () => {
     calm = writeDumpFiles({ seed: 7, triage: { panicstr: null, omitSymbols: ['hostname'], boottime: 1794700000n } });
     noKernel = writeDumpFiles({ seed: 8, triage: { ksyms: {}, panicstr: 'panic from a kernel nobody kept' } });
+    // A kernel without panicstart/panicend/panicstr whose message buffer holds a panic line.
+    const model = simulateLog({ flavour: 'amd64', runtimeBytes: 3000, panic: { format: 'kernel diagnostic assertion "x" failed' } });
+    oldKernel = writeDumpFiles({ seed: 9, triage: { ...model.triage, omitSymbols: ['panicstart', 'panicend', 'panicstr'] } });
     session = await startBrowserSession({ allowWrite: false });
     page = session.page;
   });
@@ -27,7 +32,9 @@ describe.skipIf(!HAVE_CHROMIUM)('the summary of a dump without a panic, in Chrom
     await session?.close();
     calm?.cleanup();
     noKernel?.cleanup();
+    oldKernel?.cleanup();
   });
+
 
   test('the calm banner, boot time, system, and a missing hostname that says why', async () => {
     await openThroughUi(page, calm);
@@ -49,5 +56,16 @@ describe.skipIf(!HAVE_CHROMIUM)('the summary of a dump without a panic, in Chrom
     const table = page.getByTestId('header-summary');
     await expect.poll(async () => ((await table.count()) ? (await table.textContent()) ?? '' : ''))
       .toContain('no kernel file given: symbols from the crashed kernel\'s ksyms in the dump (2 tables)');
+  });
+
+  test('panic symbols missing: "not determined", never "without a panic", and the message buffer\'s panic line as found there', async () => {
+    await page.getByTestId('tab-open').click();
+    await openThroughUi(page, oldKernel);
+    const banner = page.getByTestId('panic-banner');
+    await expect.poll(async () => (await banner.textContent()) ?? '').toContain('Panic not determined');
+    const text = (await banner.textContent())!;
+    expect(text).toContain('symbol panicstart not in namelist');
+    expect(text).not.toContain('without a panic');
+    expect(await page.getByTestId('panic-msgbuf-line').textContent()).toContain('panic: kernel diagnostic assertion "x" failed');
   });
 });

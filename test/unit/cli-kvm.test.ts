@@ -41,10 +41,10 @@ describe('kvmdump mkheader', () => {
     expect(r.json.result).toBe(512);
   });
 
-  it('no header at the offset: result 0, exit 0, "invalid magic in cpu_hdr"', () => {
+  it('no header at the offset: result 0 (kept in the JSON), exit 1, "invalid magic in cpu_hdr"', () => {
     const { f } = images.amd64;
     const r = kvmdump(['mkheader', '--kernel', f.kernel, '--dump', f.dump, '--dump-offset', '0', '--json']);
-    expect(r.code).toBe(0);
+    expect(r.code).toBe(1);
     expect(r.json).toMatchObject({ result: 0, error: 'invalid magic in cpu_hdr', machine: null, dumpOffset: null, cpuDataSize: 0, memsegs: [] });
   });
 
@@ -121,6 +121,13 @@ describe('kvmdump read, kvatop, nlist', () => {
     expect(r.json).toEqual({ result: -1, error: '_kvm_kvatop(ffffffff90000000)', hex: '' });
   });
 
+  it('kvatop of an address without a translation: "result":0 kept, the reason, exit 1', () => {
+    const r = kvmdump(['kvatop', ...base('amd64'), '--va', '0x1000', '--json']);
+    expect(r.json).toMatchObject({ result: 0, pa: '0xffffffffffffffff', offset: null });
+    expect(r.json.error).not.toBe('');
+    expect(r.code).toBe(1);
+  });
+
   it('kvatop gives pa and the file offset', () => {
     const { img } = images.i386pae;
     const s = img.facts.symbols.hostname;
@@ -184,7 +191,7 @@ describe('savecore core files as --dump', () => {
       expect(mk.json).toMatchObject({ result: -1, error: 'already has a dump header', machine: 'amd64', dumpOffset: 536, cpuDataSize: 504 });
       const rd = kvmdump(['read', '--kernel', f.kernel, '--dump', path, '--symbol', 'hostname', '--length', '256', '--json']);
       expect(rd.json.hex).toBe(toHex(img.facts.symbols.hostname.bytes));
-      const out = join(f.dir, 'again.bin');
+      const out = join(f.dir, `again-${path.endsWith('.gz') ? 'gz' : 'plain'}.bin`); // outputs are never overwritten
       expect(kvmdump(['wrtheader', '--kernel', f.kernel, '--dump', path, '--dumpsize', String(img.facts.dumpsizePages * 4096), '--out', out, '--json']).json.result).toBe(536);
       expect(Buffer.compare(readFileSync(out), readFileSync(hdr))).toBe(0);
     }
@@ -205,6 +212,17 @@ describe('kvmdump scan', () => {
       const r = kvmdump(['scan', '--dump', f.dump, '--json']);
       expect(r.json.candidates).toEqual([expect.objectContaining({ offset: img.facts.dumpOff, machine: flavour, headerSize: 512, complete: true })]);
     }
+  });
+
+  it('scans a gzip-compressed device image over its decompressed bytes (offsets of the image inside)', () => {
+    const { img, f } = images.i386;
+    const gz = join(f.dir, 'dump.img.gz');
+    writeFileSync(gz, gzipSync(readFileSync(f.dump), { level: 1 }));
+    const r = kvmdump(['scan', '--dump', gz, '--json', '--progress']);
+    expect(r.code).toBe(0);
+    expect(r.json.candidates).toEqual([expect.objectContaining({ offset: img.facts.dumpOff, machine: 'i386', headerSize: 512, complete: true })]);
+    // progress counts the uncompressed image, ending at its full size
+    expect(r.stderr).toContain(`scanned ${img.size} of ${img.size} bytes`);
   });
 
   it('a file without dumps: no candidates, exit 0', () => {

@@ -1,6 +1,6 @@
 // Cross-check against the shared generator's kernels (mkdump.py): fdnlist must give every
 // manifest symbol's VA, and the manifest's nlist_quirk_lists must behave as spec 6.3 says.
-// Skipped (with the reason in the test name) on a clone without /work/shared.
+// Skipped (with the reason in the test name) on a clone without ../shared.
 
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';

@@ -3,6 +3,7 @@
 // supported machine, with module tables, and with a clear "not found" when the dump has no ksyms.
 
 import { describe, expect, it } from 'vitest';
+import { dumpView } from '../../core/kvm/view.ts';
 import { findKernelSymtab, symbolsFromDump } from '../../core/ksyms/discover.ts';
 import { Kvm } from '../../core/kvm.ts';
 import { MemorySource } from '../../core/source.ts';
@@ -20,12 +21,12 @@ describe('the kernel\'s ksyms table, found in the dump', () => {
     it(`${flavour}: found at its physical address; the rebuilt image equals savecore's netbsd.N and answers nlist`, async () => {
       const { img, kd } = await openWithoutKernel({ flavour, seed: 41, triage: { ksyms: { modules: 1 } } });
       const ks = img.facts.kernelData.ksyms!;
-      const table = await findKernelSymtab(kd);
+      const table = await findKernelSymtab(dumpView(kd));
       const l = img.facts.layout;
       expect(table?.pa).toBe(l.data.pa + 0x100000n); // the fixture's first struct ksyms_symtab
       expect(table?.symsize).toBe((img.facts.kernelData.symbols.filter((s) => s.type !== 'section').length + 1) * (l.elfClass === 64 ? 24 : 16));
 
-      const r = await symbolsFromDump(kd);
+      const r = await symbolsFromDump(dumpView(kd));
       if (!r.ok) throw new Error(r.reason);
       expect(r.tables).toBe(2);
       expect(Buffer.from(r.image).equals(Buffer.from(ks.image))).toBe(true);
@@ -54,14 +55,14 @@ describe('the kernel\'s ksyms table, found in the dump', () => {
   it('a dump without ksyms: not found, with the reason, after reading all of memory once', async () => {
     const { img, kd } = await openWithoutKernel({ flavour: 'i386', seed: 43 });
     let last = 0;
-    const r = await symbolsFromDump(kd, { onProgress: (done) => (last = done) });
+    const r = await symbolsFromDump(dumpView(kd), { onProgress: (done) => (last = done) });
     expect(r).toEqual({ ok: false, reason: 'no ksyms table named "netbsd" in the dump\'s memory' });
     expect(last).toBe(img.facts.segments.reduce((n, s) => n + Number(s.size), 0));
   });
 
   it('ksyms state the rebuild cannot use (strings unmapped) is reported, not thrown', async () => {
     const { kd } = await openWithoutKernel({ flavour: 'amd64', seed: 44, triage: { ksyms: { corrupt: 'unmapped-strings' } } });
-    const r = await symbolsFromDump(kd);
+    const r = await symbolsFromDump(dumpView(kd));
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.reason).toMatch(/no ksyms table|could not be rebuilt/);
   });
@@ -70,6 +71,6 @@ describe('the kernel\'s ksyms table, found in the dump', () => {
     const { kd } = await openWithoutKernel({ flavour: 'amd64', seed: 45 });
     const ctl = new AbortController();
     ctl.abort();
-    await expect(findKernelSymtab(kd, { signal: ctl.signal })).rejects.toThrow();
+    await expect(findKernelSymtab(dumpView(kd), { signal: ctl.signal })).rejects.toThrow();
   });
 });

@@ -127,12 +127,27 @@ describe('kvm_dump_mkheader fails on short or broken headers (returns -1)', () =
     expect(kd.cpuDsize).toBe(0);
   });
 
-  it('csize-too-large: c_size reaching past EOF', async () => {
-    const img = image('i386', 'csize-too-large');
+  it.each(['i386', 'i386pae'] as const)('%s csize-too-large: c_size reaching past EOF; an ILP32 size_t prints -1 as 4294967295', async (flavour) => {
+    const img = image(flavour, 'csize-too-large');
     const kd = await open(img);
     expect(await kd.mkheader(img.facts.dumpOff)).toBe(-1);
     const csize = img.size - (img.facts.dumpOff + 8) + 4096;
-    expect(kd.geterr()).toBe(`size ${MAX_SIZE_T} != cpu_hdr.csize ${csize}`);
+    expect(kd.geterr()).toBe(`size 4294967295 != cpu_hdr.csize ${csize}`);
+  });
+
+  it.each(['i386', 'i386pae'] as const)('%s csize-huge: a c_size an ILP32 process cannot malloc ends in "no cpu_data"', async (flavour) => {
+    const img = image(flavour, 'csize-huge');
+    const kd = await open(img);
+    expect(await kd.mkheader(img.facts.dumpOff)).toBe(-1);
+    expect(kd.geterr()).toBe('no cpu_data');
+    expect(kd.lastFault).toMatchObject({ field: 'kcore_seg.c_size', found: String(0xfffffff0) });
+  });
+
+  it('amd64 csize-too-large: the same read prints -1 as a 64-bit size_t', async () => {
+    const img = image('amd64', 'csize-too-large');
+    const kd = await open(img);
+    expect(await kd.mkheader(img.facts.dumpOff)).toBe(-1);
+    expect(kd.geterr()).toBe(`size ${MAX_SIZE_T} != cpu_hdr.csize ${img.size - (img.facts.dumpOff + 8) + 4096}`);
   });
 
   it('csize-too-large on a block device: the short count is printed', async () => {

@@ -67,7 +67,7 @@ describe('savecore job: no dump', () => {
     expect([r.status, r.exitCode]).toEqual(['cleared', 0]);
     expect(isInvalidated(d)).toBe(true);
     expect(savedFiles(d)).toEqual([]);
-    expect(auditLines(d).map((l) => l.action)).toEqual(['invalidate']);
+    expect(auditLines(d).map((l) => l.action)).toEqual(['invalidate-intent', 'invalidate']);
     // -c on a device with no header: mkheader 0 → "no core dump", exit 1
     const none = dump({ flavour: 'amd64', seed: 2, corrupt: 'wrong-mid' });
     const r2 = await run(none, { clear: true });

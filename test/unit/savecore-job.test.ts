@@ -73,8 +73,8 @@ describe('savecore job: byte-exact archive', () => {
 
       // audit log
       const actions = auditLines(d).map((l) => l.action);
-      expect(actions).toEqual(['verify', 'save', 'invalidate']);
-      const inval = auditLines(d)[2];
+      expect(actions).toEqual(['verify', 'save', 'invalidate-intent', 'invalidate']);
+      const inval = auditLines(d)[3];
       expect(inval).toMatchObject({ device: d.device, dumpOffset: d.img.facts.dumpOff, offset: mag, memorySha256: sha256(expected.subarray(D)) });
 
       // no temporary files left
@@ -128,7 +128,7 @@ describe('savecore job: byte-exact archive', () => {
     const r = await run(d, { dumpOffset: undefined });
     expect([r.status, r.dumpOffset]).toEqual(['saved', 200 * 512]);
     expect(r.candidates).toHaveLength(1);
-    expect(auditLines(d).map((l) => l.action)).toEqual(['scan', 'verify', 'save', 'invalidate']);
+    expect(auditLines(d).map((l) => l.action)).toEqual(['scan', 'verify', 'save', 'invalidate-intent', 'invalidate']);
     expect(sha256(readFileSync(join(d.crashDir, 'netbsd.0.core')))).toBe(sha256(expectedCore(d.img, d.original)));
   });
 

@@ -97,7 +97,7 @@ describe('savecore job: the triage report and its manifest record', () => {
     // boottime's tv_nsec is the fixture kernel's 123456789.
     expect(rep.boottime).toEqual({ value: { sec: 1794992616, nsec: 123456789, iso: '2026-11-18T09:03:36.123Z' } });
     expect(rep.uptime).toEqual({ value: { seconds: 7384, text: '0d 2h 3m 4s' } });
-    expect(rep.panic).toEqual({ message: PANIC_LINE, source: 'msgbuf', reasons: [], savecoreSyslog: `reboot after panic: ${PANIC_LINE}` });
+    expect(rep.panic).toEqual({ message: PANIC_LINE, source: 'msgbuf', reasons: [], savecoreSyslog: `reboot after panic: ${PANIC_LINE}`, verdict: 'panic', messageBufferLine: PANIC_LINE });
     const written = log.contents.length;
     expect(rep.msgbuf).toEqual({
       value: {

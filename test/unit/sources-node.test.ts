@@ -219,13 +219,24 @@ function findReadableBlockDevice(): { path: string; sysfsBytes: number } | null 
 
 describe('permission errors', () => {
   it('builds a message that names the path and explains how to get access', () => {
-    const linux = describeIoFailure('/dev/rwd0d', 'open', 'EACCES', undefined, 'linux');
+    const linux = describeIoFailure('/dev/rwd0d', 'open', 'EACCES', undefined, 'linux', false);
     expect(linux).toContain('/dev/rwd0d: open: Permission denied');
     expect(linux).toMatch(/sudo/);
     expect(linux).toMatch(/'disk' group/);
-    const bsd = describeIoFailure('/dev/rwd0d', 'read', 'EPERM', 512, 'netbsd');
-    expect(bsd).toContain('/dev/rwd0d: read at offset 512: Operation not permitted');
+    const bsd = describeIoFailure('/dev/rwd0d', 'read', 'EACCES', 512, 'netbsd', false);
+    expect(bsd).toContain('/dev/rwd0d: read at offset 512: Permission denied');
     expect(bsd).toMatch(/'operator' group/);
+  });
+
+  // Issue 14 item 6: root refused with EPERM was told to join the 'disk' group.
+  it('EPERM, or any refusal as root, is a security policy: no group advice', () => {
+    const perm = describeIoFailure('/dev/sdb', 'open', 'EPERM', undefined, 'linux', true);
+    expect(perm).toContain('/dev/sdb: open: Operation not permitted');
+    expect(perm).toMatch(/security policy denies raw access.*even as root/);
+    expect(perm).toMatch(/container|SELinux|AppArmor/);
+    expect(perm).not.toMatch(/group \(|usermod|'disk' group/);
+    expect(describeIoFailure('/dev/sdb', 'open', 'EPERM', undefined, 'linux', false)).toMatch(/group membership cannot help/);
+    expect(describeIoFailure('/dev/rdisk4', 'open', 'EPERM', undefined, 'darwin', false)).toMatch(/Full Disk Access/);
     expect(permissionHint('x', 'win32')).toMatch(/Administrator/);
     expect(describeIoFailure('/f', 'read', 'EIO', 4096)).toBe('/f: read at offset 4096: Input/output error');
   });

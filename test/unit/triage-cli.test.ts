@@ -54,7 +54,7 @@ describe('kvmdump report / dmesg', () => {
     const r = kvmdump(['report', ...good.args, '--json', '--lines', '2']);
     expect(r.code).toBe(0);
     expect(r.json.schema).toBe('kvmdump-triage/1');
-    expect(r.json.panic).toEqual({ message: wrapped.expect.panicMessage, source: 'msgbuf', reasons: [], savecoreSyslog: wrapped.expect.syslogLine });
+    expect(r.json.panic).toEqual({ message: wrapped.expect.panicMessage, source: 'msgbuf', reasons: [], savecoreSyslog: wrapped.expect.syslogLine, verdict: 'panic', messageBufferLine: expect.stringContaining('panic: ') });
     expect(r.json.msgbuf.value.lastLines).toHaveLength(2);
     expect(r.json.dump).toMatchObject({ format: 'dump-device', headerOffset: good.img.facts.dumpOff, memoryOffset: good.img.facts.memOff });
   });
@@ -66,7 +66,7 @@ describe('kvmdump report / dmesg', () => {
     const dj = kvmdump(['dmesg', ...bad.args, '--json']);
     expect([dj.code, dj.json]).toEqual([1, { available: false, reason: 'msgbuf magic 0x63062 != 0x63061' }]);
     const r = kvmdump(['report', ...bad.args, '--json']);
-    expect(r.json.panic).toEqual({ message: PANIC.format, source: 'panicstr', reasons: ['msgbuf magic 0x63062 != 0x63061'], savecoreSyslog: `reboot after panic: ${PANIC.format}` });
+    expect(r.json.panic).toEqual({ message: PANIC.format, source: 'panicstr', reasons: ['msgbuf magic 0x63062 != 0x63061'], savecoreSyslog: `reboot after panic: ${PANIC.format}`, verdict: 'panic', messageBufferLine: null });
     expect(r.json.msgbuf).toEqual({ notAvailable: 'msgbuf magic 0x63062 != 0x63061' });
   });
 
@@ -107,5 +107,18 @@ describe('report and dmesg without --kernel', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  // Issue 8 (fidelity): a kernel without panicstart/panicstr is not a dump "taken without a panic".
+  it('no panic symbols in the namelist: the derivation could not run, and the panic line found in the ring is shown as such', async () => {
+    const model = simulateLog({ flavour: 'i386', runtimeBytes: 45000, panic: PANIC });
+    const f = await fixture('i386', model, { omitSymbols: ['panicstart', 'panicend', 'panicstr'] });
+    const r = kvmdump(['report', ...f.args, '--json']);
+    expect(r.json.panic).toMatchObject({ message: null, verdict: 'undetermined', reasons: expect.arrayContaining([expect.stringMatching(/panicstr not in namelist/)]) });
+    expect(r.json.panic.messageBufferLine).toMatch(/panic: kernel diagnostic assertion "x != NULL" failed/);
+    const text = kvmdump(['report', ...f.args]).stdout;
+    expect(text).toMatch(/panic: +not determined \(savecore's derivation could not run: .*not in namelist.*\)/);
+    expect(text).toMatch(/in msgbuf: +.*panic: kernel diagnostic assertion "x != NULL" failed.*\[last "panic:" line found in the message buffer\]/);
+    expect(text).not.toMatch(/panic: +none/);
   });
 });

@@ -1,8 +1,9 @@
 // Cross-check against the shared generator (mkdump.py --triage): its manifest's "triage" key says
 // what savecore's check_kmem and dmesg -M must derive from the dump it wrote. Skipped, with the
-// reason in the test name, when /work/shared/tools/mkdump is not present.
+// reason in the test name, when ../shared/tools/mkdump is not present.
 
 import { execFileSync } from 'node:child_process';
+import { dumpView } from '../../core/kvm/view.ts';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -65,10 +66,10 @@ describe.skipIf(!available)(`triage vs mkdump.py manifests${available ? '' : ' (
       try {
         const kd = await Kvm.open({ dump, kernel });
         expect(await kd.mkheader(manifest.dump_off)).toBeGreaterThan(0);
-        const panic = await readPanicMessage(kd);
+        const panic = await readPanicMessage(dumpView(kd));
         expect([panic.message, panic.source]).toEqual([t.panic_message, t.panic_message_source]);
         expect(savecoreSyslogLine(panic)).toBe(t.savecore_syslog);
-        const mb = await readMessageBuffer(kd);
+        const mb = await readMessageBuffer(dumpView(kd));
         if (t.msgbuf_text === null) {
           expect(mb).toEqual({ available: false, reason: `msgbuf magic ${t.msgbuf.msg_magic} != 0x63061` });
         } else {
@@ -76,7 +77,7 @@ describe.skipIf(!available)(`triage vs mkdump.py manifests${available ? '' : ' (
           // The dump cannot tell "exactly full" from "wrapped"; mkdump never writes exactly msg_bufs bytes.
           expect(mb.available && mb.wrapped).toBe(t.msgbuf.bytes_written_since_boot >= t.msgbuf.msg_bufs);
         }
-        const r = await buildTriageReport(kd);
+        const r = await buildTriageReport(dumpView(kd));
         expect([r.version, r.ostype, r.osrelease, r.hostname]).toEqual([{ value: t.version }, { value: t.ostype }, { value: t.osrelease }, { value: t.hostname }]);
         expect('value' in r.boottime && [r.boottime.value.sec, r.boottime.value.nsec]).toEqual([t.boottime.tv_sec, t.boottime.tv_nsec]);
         expect('value' in r.crashTime && [r.crashTime.value.sec, r.crashTime.value.source]).toEqual([t.time_second, 'time_second']);
@@ -86,6 +87,22 @@ describe.skipIf(!available)(`triage vs mkdump.py manifests${available ? '' : ' (
         await kernel.close();
       }
     });
+  });
+
+  it('a dump made without --triage (no panicstart/panicstr in its kernel): "not determined", never "none", and the msgbuf\'s panic line', () => {
+    const dir = join(root, 'no-triage');
+    execFileSync('python3', [MKDUMP, '--out', dir, '--seed', '5'], { stdio: 'ignore' });
+    const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+    const files = ['--kernel', join(dir, 'netbsd'), '--dump', join(dir, 'dump.img'), '--dump-offset', String(manifest.dump_off)];
+    const dm = kvmdump(['dmesg', ...files]);
+    const found = dm.stdout.split('\n').filter((l: string) => /(^|[\s\]])panic: /.test(l)).at(-1);
+    const rep = kvmdump(['report', ...files, '--json']);
+    expect(rep.code).toBe(0);
+    expect(rep.json.panic).toMatchObject({ message: null, verdict: 'undetermined', messageBufferLine: found ?? null });
+    const text = kvmdump(['report', ...files]).stdout;
+    expect(text).not.toMatch(/^panic: +none/m);
+    expect(text).toMatch(/^panic: +not determined \(savecore's derivation could not run: .*not in namelist/m);
+    if (found) expect(text).toContain(`in msgbuf:   ${found}  [last "panic:" line found in the message buffer]`);
   });
 
   it('the CLI agrees: kvmdump report --json and kvmdump dmesg', () => {

@@ -2,6 +2,7 @@
 // checked in full. Expectations come from the fixture's inputs and the independent msgbuf model.
 
 import { describe, expect, it } from 'vitest';
+import { dumpView } from '../../core/kvm/view.ts';
 import { Kvm } from '../../core/kvm.ts';
 import { MemorySource } from '../../core/source.ts';
 import { buildTriageReport, formatReportText, versionMismatch, type TriageReport } from '../../core/triage/index.ts';
@@ -26,7 +27,7 @@ describe('buildTriageReport', () => {
     it(`${flavour}: a wrapped log with a panic, every piece`, async () => {
       const model = simulateLog({ flavour, runtimeBytes: 50000, panic: PANIC });
       const { kd, img } = await openFixture(flavour, model.triage);
-      const r = await buildTriageReport(kd, { lines: 5, dumpOffset: img.facts.dumpOff, dumpName: 'dump.img' });
+      const r = await buildTriageReport(dumpView(kd), { lines: 5, dumpOffset: img.facts.dumpOff, dumpName: 'dump.img' });
       const s = img.facts.kernelData.strings;
       const memBytes = img.facts.segments.reduce((n, x) => n + Number(x.size), 0);
       expect(r.version).toEqual({ value: s.version });
@@ -38,7 +39,10 @@ describe('buildTriageReport', () => {
       expect(r.boottime).toEqual({ value: { sec: BOOT, nsec: 123456789, iso: new Date(BOOT * 1000 + 123).toISOString() } });
       expect(r.crashTime).toEqual({ value: { sec: CRASH, nsec: null, iso: new Date(CRASH * 1000).toISOString(), source: 'time_second' } });
       expect(r.uptime).toEqual({ value: { seconds: 86400 * 3 + 1234, text: '3d 0h 20m 34s' } });
-      expect(r.panic).toEqual({ message: model.expect.panicMessage, source: 'msgbuf', reasons: [], savecoreSyslog: model.expect.syslogLine });
+      expect(r.panic).toEqual({
+        message: model.expect.panicMessage, source: 'msgbuf', reasons: [], savecoreSyslog: model.expect.syslogLine,
+        verdict: 'panic', messageBufferLine: expect.stringContaining('panic: '),
+      });
       expect(r.msgbuf).toEqual({
         value: {
           va: '0x' + LAYOUTS[flavour].msgbufVa.toString(16), magic: '0x63061', bufx: model.expect.bufx, bufr: model.expect.bufr,
@@ -56,7 +60,7 @@ describe('buildTriageReport', () => {
   it('amd64: the text summary, in full', async () => {
     const model = simulateLog({ flavour: 'amd64', runtimeBytes: 3000, panic: PANIC });
     const { kd, img } = await openFixture('amd64', model.triage);
-    const r = await buildTriageReport(kd, { lines: 3, dumpName: 'dump.img' });
+    const r = await buildTriageReport(dumpView(kd), { lines: 3, dumpName: 'dump.img' });
     const s = img.facts.kernelData.strings;
     const [v1, v2] = s.version.replace(/\n$/, '').split('\n');
     const bytes = img.facts.segments.reduce((n, x) => n + Number(x.size), 0);
@@ -105,7 +109,7 @@ describe('buildTriageReport', () => {
       timeSecond: 1700000000n,
       boottime: 1699990000n,
     }, 3);
-    const r = await buildTriageReport(kd, { lines: 4, dumpName: '/dev/rwd0b' });
+    const r = await buildTriageReport(dumpView(kd), { lines: 4, dumpName: '/dev/rwd0b' });
     // The ring keeps the last 32752 of 32905 bytes written: reading starts at history[173], inside
     // filler line 5 (173 = 5 * 32 + 13, i.e. at its "]"), so lines 5..1022 (1018, the first cut),
     // the panic line, the traceback and the unterminated "dump " make 1021.
@@ -133,7 +137,7 @@ describe('buildTriageReport', () => {
       '',
     ].join('\n'));
     // The oldest line is the cut one, as dmesg shows it.
-    const all = await buildTriageReport(kd, { lines: 1021 });
+    const all = await buildTriageReport(dumpView(kd), { lines: 1021 });
     expect('value' in all.msgbuf && all.msgbuf.value.lastLines.slice(0, 2)).toEqual(['] filler line 0005', '[  100.000000] filler line 0006']);
     expect('value' in all.msgbuf && all.msgbuf.value.textLength).toBe(32752);
   });
@@ -160,9 +164,9 @@ describe('buildTriageReport', () => {
       timeSecond: 1767225600n, // 2026-01-01T00:00:00Z
       boottime: 1767135539n, // 90061 s (1d 1h 1m 1s) earlier
     }, 5);
-    const r = await buildTriageReport(kd, { lines: 4, dumpName: 'netbsd.3.core' });
+    const r = await buildTriageReport(dumpView(kd), { lines: 4, dumpName: 'netbsd.3.core' });
     expect(r.panic).toEqual({
-      message: null, source: null, savecoreSyslog: 'reboot',
+      message: null, source: null, savecoreSyslog: 'reboot', verdict: 'no-panic', messageBufferLine: null,
       reasons: ['panicstart 0, panicend 0: not both non-zero', 'panicstr is NULL: no panic'],
     });
     // RAM: 16 MiB at 1 GiB and 2 MiB at 32 GiB. The ring: 8 * 4096 - 4 * 8 = 32736 bytes, unwrapped.
@@ -176,7 +180,7 @@ describe('buildTriageReport', () => {
       '             mkrepro@mkrepro.NetBSD.org:/usr/src/sys/arch/evbarm/compile/GENERIC64',
       'machine:     aarch64, 18 MiB physical memory in 2 segments',
       '',
-      'panic:       none (panicstr is NULL or unreadable)',
+      'panic:       none (panicstr is NULL: the kernel did not panic)',
       'savecore:    reboot',
       '  note:      panicstart 0, panicend 0: not both non-zero',
       '  note:      panicstr is NULL: no panic',
@@ -197,7 +201,7 @@ describe('buildTriageReport', () => {
       const model = simulateLog({ flavour, runtimeBytes: 500, panic: PANIC });
       const triage = { ...model.triage, omitSymbols: ['version', 'time_second', 'boottime', 'hostname'], unmapMsgbufPages: [2] };
       const { kd } = await openFixture(flavour, triage);
-      const r = await buildTriageReport(kd);
+      const r = await buildTriageReport(dumpView(kd));
       expect(r.version).toEqual({ notAvailable: 'symbol version not in namelist' });
       expect(r.hostname).toEqual({ notAvailable: 'symbol hostname not in namelist' });
       expect(r.kernelFileVersion).toEqual({ notAvailable: 'symbol version not in namelist' });
@@ -207,35 +211,53 @@ describe('buildTriageReport', () => {
       expect(r.uptime).toEqual({ notAvailable: 'boottime: symbol boottime not in namelist' });
       expect(r.panic.message).toBe('trap');
       expect(r.panic.source).toBe('panicstr');
-      expect('notAvailable' in r.msgbuf && r.msgbuf.notAvailable).toMatch(/^kvm_read msgbuf ring at 0x[0-9a-f]+: _kvm_kvatop\([0-9a-f]+\) — unmapped page$/);
+      expect('notAvailable' in r.msgbuf && r.msgbuf.notAvailable).toMatch(/^msgbuf ring at 0x[0-9a-f]+: page 0x[0-9a-f]+ unmapped: .* is not present \(entry 0x0\)$/);
       const text = formatReportText(r);
       expect(text.split('\n')[0]).toBe('(unknown host) dumped core - see (unnamed dump)'.replace('(unnamed dump)', r.dump.name ?? '(unnamed dump)'));
       expect(text).toContain('version:     not available (symbol version not in namelist)');
-      expect(text).toContain('message buffer: not available (kvm_read msgbuf ring at');
+      expect(text).toContain('message buffer: not available (msgbuf ring at');
     });
   }
 
   it('crash time from the old `struct timeval time` when time_second is missing', async () => {
     const { kd } = await openFixture('i386', { omitSymbols: ['time_second'], timevalSecond: 1700000000n });
-    const r = await buildTriageReport(kd);
+    const r = await buildTriageReport(dumpView(kd));
     expect(r.crashTime).toEqual({ value: { sec: 1700000000, nsec: null, iso: '2023-11-14T22:13:20.000Z', source: 'time' } });
   });
 
   it('a zero time_second is "dump time is zero" (spec 7.3 step 9)', async () => {
     const { kd } = await openFixture('aarch64', { timeSecond: 0n, boottime: 5n });
-    const r = await buildTriageReport(kd);
+    const r = await buildTriageReport(dumpView(kd));
     expect(r.crashTime).toEqual({ notAvailable: 'dump time is zero (time_second)' });
   });
 
   it('no kernel file / no header: nothing throws', async () => {
     const img = buildDumpImage({ flavour: 'amd64', seed: 2 });
     const kd = await Kvm.open({ dump: new MemorySource(img.toBytes()) });
-    const r: TriageReport = await buildTriageReport(kd);
+    const r: TriageReport = await buildTriageReport(dumpView(kd));
     expect(r.version).toEqual({ notAvailable: 'kvm_nlist: bad namelist (no kernel file given)' });
     expect(r.kernelFileVersion).toEqual({ notAvailable: 'no kernel file given' });
     expect(r.machine).toEqual({ notAvailable: 'no valid dump header' });
-    expect(r.panic).toEqual({ message: null, source: null, reasons: [expect.stringContaining('bad namelist'), expect.stringContaining('bad namelist')], savecoreSyslog: 'reboot' });
-    expect(formatReportText(r)).toContain('panic:       none');
+    expect(r.panic).toEqual({
+      message: null, source: null, reasons: [expect.stringContaining('bad namelist'), expect.stringContaining('bad namelist')], savecoreSyslog: 'reboot',
+      verdict: 'undetermined', messageBufferLine: null,
+    });
+    // Missing symbols are not evidence of no panic.
+    expect(formatReportText(r)).toContain('panic:       not determined (savecore\'s derivation could not run: kvm_nlist: bad namelist');
+    expect(formatReportText(r)).not.toContain('panic:       none');
+  });
+
+  it.each(FLAVOURS)('%s: a kernel without panicstart/panicstr: not "no panic", and the last panic line of the message buffer as found there', async (flavour) => {
+    const model = simulateLog({ flavour, runtimeBytes: 3000, panic: PANIC });
+    const { kd } = await openFixture(flavour, { ...model.triage, omitSymbols: ['panicstart', 'panicend', 'panicstr'] });
+    const r = await buildTriageReport(dumpView(kd), { lines: 3 });
+    const found = tail(model.expect.dmesgText, 1e9).filter((l) => l.includes('panic: ')).at(-1)!;
+    expect(found).toContain('panic: ');
+    expect(r.panic).toMatchObject({ message: null, verdict: 'undetermined', messageBufferLine: found });
+    const text = formatReportText(r);
+    expect(text).toContain('panic:       not determined (savecore\'s derivation could not run: symbol panicstart not in namelist; symbol panicstr not in namelist)');
+    expect(text).toContain(`in msgbuf:   ${found}  [last "panic:" line found in the message buffer]`);
+    expect(text).not.toMatch(/panic: +none/);
   });
 
   it('the kernel file does not match the dump: savecore\'s warning', async () => {
@@ -244,7 +266,7 @@ describe('buildTriageReport', () => {
     const kernel = new MemorySource(b.kernel);
     const kd = await Kvm.open({ dump: new MemorySource(a.toBytes()), kernel });
     await kd.mkheader(a.facts.dumpOff);
-    const r = await buildTriageReport(kd);
+    const r = await buildTriageReport(dumpView(kd));
     const warning = `warning: ${kernel.name} version mismatch:\n\tNetBSD 10.1 (GENERIC) #0: BBBB\n\nand\tNetBSD 10.1 (GENERIC) #0: AAAA\n\n`;
     expect(r.versionCheck).toEqual({ value: { match: false, warning } });
     expect(versionMismatch('x', 'x')).toBeNull();

@@ -4,6 +4,7 @@
 // (dumplo = size - header - memory), which no bounded probe can locate without knowing the
 // memory size, so the list offers a whole-device Scan for those.
 
+import { errnoOf } from '../../../core/errno.ts';
 import { scanForDumps } from '../../../core/scan.ts';
 import type { DumpSource } from '../../../core/source.ts';
 import type { HeaderProbe } from '../../../contract/results.ts';
@@ -48,7 +49,7 @@ export async function probeDevice(path: string): Promise<ProbeOutcome> {
   try {
     src = await openSource(path);
   } catch (e) {
-    return { readable: false, accessHint: isPermissionError(e) ? permissionHint(path) : (e as Error).message, headers: [], size: 0 };
+    return { readable: false, accessHint: isPermissionError(e) ? permissionHint(path, process.platform, errnoOf(e)) : (e as Error).message, headers: [], size: 0 };
   }
   try {
     const timeout = new Promise<HeaderProbe[]>((resolve) => setTimeout(() => resolve([]), PROBE_TIMEOUT_MS).unref());

@@ -23,7 +23,12 @@ export async function listDevicesOp(ctx: HandlerContext) {
 }
 
 export async function listRecentOp(ctx: HandlerContext) {
-  return { recent: await ctx.recent.list() };
+  return { recent: await ctx.recent.listChecked() };
+}
+
+export async function forgetRecentOp(ctx: HandlerContext, a: { dumpPath: string; kernelPath: string | null; dumpOffset: number | null }) {
+  await ctx.recent.forget(a);
+  return { recent: await ctx.recent.listChecked() };
 }
 
 function dialogs(ctx: HandlerContext) {

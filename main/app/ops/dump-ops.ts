@@ -1,6 +1,9 @@
 // Opening, inspecting and closing dumps: openDump, closeDump, header, mkheader, scan.
 
 import { scanForDumps, type ScanOptions } from '../../../core/scan.ts';
+import { openScanSource } from '../../session/scan-source.ts';
+import type { OpenedDump } from '../../session/open-dump.ts';
+import { checkDisk } from '../dump-freshness.ts';
 import type { OpParsedArgs } from '../../../contract/operations.ts';
 import type { JobStarted, OpenDumpResult, ScanResult } from '../../../contract/results.ts';
 import { OpenError } from '../../session/open-dump.ts';
@@ -43,8 +46,16 @@ export async function openDumpOp(ctx: HandlerContext, a: OpParsedArgs<'openDump'
     throw new Error('cancelled');
   }
   const session = ctx.sessions.add(params, opened);
-  await ctx.recent.remember(params).catch(() => undefined); // a read-only home directory must not block opening
+  await checkDisk(ctx, session); // remembers the size and mtime it was opened with
+  // Recent lists what opened for real: a header found, and the kernel file (when given) usable.
+  const usable = opened.kd.hasHeader && (!a.kernelPath || (await kernelUsable(opened)));
+  if (usable) await ctx.recent.remember(params).catch(() => undefined); // a read-only home directory must not block opening
   return { sessionId: session.id, header: headerInfo(session) };
+}
+
+/** The kernel file given reads as a namelist (a JSON file or the dump itself given as kernel does not). */
+async function kernelUsable(opened: OpenedDump): Promise<boolean> {
+  return (await opened.kd.nlist(['_dumpmag'])).result !== -1;
 }
 
 interface OpenProgress {
@@ -77,7 +88,10 @@ export async function startOpenOp(ctx: HandlerContext, a: OpParsedArgs<'startOpe
 }
 
 export async function headerOp(ctx: HandlerContext, a: OpParsedArgs<'header'>) {
-  return withSession(ctx, a.sessionId, async (s) => headerInfo(s));
+  return withSession(ctx, a.sessionId, async (s) => {
+    await checkDisk(ctx, s);
+    return headerInfo(s);
+  });
 }
 
 export async function mkheaderOp(ctx: HandlerContext, a: OpParsedArgs<'mkheader'>) {
@@ -95,22 +109,22 @@ export async function closeDumpOp(ctx: HandlerContext, a: OpParsedArgs<'closeDum
   return { closed: await ctx.sessions.close(a.sessionId) };
 }
 
-export async function scanOp(_ctx: HandlerContext, a: OpParsedArgs<'scan'>): Promise<ScanResult> {
-  return scanPath(a.path);
+export async function scanOp(_ctx: HandlerContext, a: OpParsedArgs<'scan'>, signal?: AbortSignal): Promise<ScanResult> {
+  return scanPath(a.path, signal ? { signal } : {});
 }
 
 /** Scan a device or image for dump headers (read-only), with optional progress and cancel. */
-export async function scanPath(path: string, opts: ScanOptions = {}): Promise<ScanResult> {
+export async function scanPath(path: string, opts: ScanOptions & { onIndexProgress?: (done: number, total: number) => void } = {}): Promise<ScanResult> {
   let src;
   try {
-    src = await openSource(path);
+    src = await openScanSource(path, { signal: opts.signal, onIndexProgress: opts.onIndexProgress });
   } catch (e) {
     throw openFailure(path, e);
   }
   try {
-    return { path, candidates: await scanForDumps(src, opts) };
+    return { path, candidates: await scanForDumps(src.source, opts) };
   } finally {
-    await src.close?.();
+    await src.close();
   }
 }
 
@@ -126,6 +140,7 @@ export async function startScanOp(ctx: HandlerContext, a: OpParsedArgs<'startSca
     let lastReport = 0;
     const scan = await scanPath(a.path, {
       signal: r.signal,
+      onIndexProgress: (done, total) => r.progress(done, total, `indexing the compressed image: ${done} of ${total} bytes read`),
       onProgress: (done, total) => {
         const now = Date.now();
         if (now - lastReport < PROGRESS_INTERVAL_MS && done < total) return; // a disk is many chunks

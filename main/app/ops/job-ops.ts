@@ -3,6 +3,7 @@
 
 import type { OpParsedArgs } from '../../../contract/operations.ts';
 import type { JobEvent, JobStarted, TriageResult } from '../../../contract/results.ts';
+import { afterWrite } from '../dump-freshness.ts';
 import { OpFailure } from '../dispatch.ts';
 import { type HandlerContext, requireSession, withSession } from '../context.ts';
 
@@ -14,16 +15,25 @@ export async function startSavecoreOp(ctx: HandlerContext, a: OpParsedArgs<'star
   }
   const runner = await ctx.services.savecore();
   // savecore opens the dump itself (its own read-only handle), so the session stays usable meanwhile.
-  const jobId = ctx.jobs.start('savecore', (r) => runner({
+  const jobId = ctx.jobs.start('savecore', async (r) => {
+    const outcome = await runner({
     dumpPath: session.params.dumpPath,
     kernelPath: session.params.kernelPath,
     dumpOffset: session.params.dumpOffset,
     outDir: a.outDir,
     compress: a.compress,
     invalidate: a.invalidate ?? false,
+    force: a.force ?? false,
     signal: r.signal,
     onProgress: (done, total, message) => r.progress(done, total, message ?? null),
-  }));
+    });
+    // The export cleared dumpmag through its own handle: the session's cached pages are stale now.
+    const w = outcome.archive?.invalidation === 'invalidated' ? outcome.archive.invalidationWrite : undefined;
+    if (w && ctx.sessions.get(session.id)) {
+      await ctx.sessions.exclusive(session, () => afterWrite(ctx, session, { what: 'savecore invalidation', ...w }));
+    }
+    return outcome;
+  });
   return { jobId };
 }
 

@@ -1,88 +1,114 @@
-// Reading the crashed kernel's memory: read (kvm_read), kvatop, nlist. A read that stops early
-// says where and why (unmapped page, end of dump, I/O error): the hex viewer shows a fault there,
-// never zeros.
+// Reading the crashed kernel's memory for a person: every read here goes through the strict layers
+// (core/layers), so a hole, an address outside every segment, an unmapped page or an I/O error is a
+// fault with its reason — never stale, foreign or made-up bytes shown as memory. libkvm's own
+// answers (kvatop's cc and kvm_geterr text, nlist) are in kvm-ops.ts.
 
-import type { Kvm, KvmFault } from '../../../core/kvm.ts';
 import { toHex } from '../../../core/format/bytes.ts';
+import { memoryLayers, type MemoryLayers, type ReadFault, type StrictRead, type WalkLevel } from '../../../core/layers/index.ts';
 import type { OpParsedArgs } from '../../../contract/operations.ts';
-import type { FaultInfo } from '../../../contract/errors.ts';
-import type { KvatopResult, NlistResultInfo, ReadResult } from '../../../contract/results.ts';
-import { toHexAddress } from '../../../contract/values.ts';
+import type { MemoryFaultInfo, ReadMemoryResult, ReadResult, TranslateResult, WalkLevelInfo } from '../../../contract/results.ts';
+import { fromHexAddress, toHexAddress } from '../../../contract/values.ts';
 import { OpFailure } from '../dispatch.ts';
-import { faultInfo } from '../fault.ts';
 import { type HandlerContext, withSession } from '../context.ts';
+import type { Session } from '../sessions.ts';
+import { checkDisk } from '../dump-freshness.ts';
 
-function requireHeader(kd: Kvm): void {
-  if (!kd.hasHeader) {
+/** The strict layers of a session's dump (rebuilt per call: the header may be set up later by mkheader). */
+export function sessionLayers(s: Session): MemoryLayers {
+  return memoryLayers(s.opened.kd);
+}
+
+function requireHeader(layers: MemoryLayers): void {
+  if (layers.machine === null) {
     throw new OpFailure('kvm-error', 'no valid dump header: give the dump offset (or use Scan to find it) before reading memory');
   }
 }
 
-/** The fault recorded by the call just made, not one left over from an earlier call. */
-function freshFault(kd: Kvm, before: KvmFault | null): KvmFault | null {
-  const after = kd.lastFault;
-  return after !== before ? after : null;
+export function walkInfo(walk: readonly WalkLevel[]): WalkLevelInfo[] {
+  return walk.map((l) => ({
+    level: l.level, name: l.name, tableAddress: toHexAddress(l.tableAddress), index: l.index,
+    entryAddress: toHexAddress(l.entryAddress), entry: l.entry === undefined ? null : toHexAddress(l.entry),
+    flags: l.flags ?? null, span: l.span === undefined ? null : toHexAddress(l.span),
+  }));
 }
 
-export async function readOp(ctx: HandlerContext, a: OpParsedArgs<'read'>): Promise<ReadResult> {
-  return withSession(ctx, a.sessionId, async ({ opened: { kd } }) => {
-    requireHeader(kd);
-    const va = BigInt.asUintN(kd.longSize * 8, BigInt(a.va));
-    const buf = new Uint8Array(a.length);
-    const before = kd.lastFault;
-    const result = await kd.read(va, buf);
-    const fault = freshFault(kd, before);
-    const error = fault ? kd.geterr() : ''; // kvm_geterr() keeps old text after a success: report this call only
-    if (result === a.length) return { va: toHexAddress(va), length: a.length, result, data: toHex(buf), fault: null, stop: null, error };
-    let valid: number;
-    let stop: ReadResult['stop'];
-    let info: FaultInfo | null;
-    if (result < 0) {
-      // kvm_read's -1 loses the partial count; the fault's va tells how far the copy got.
-      const at = fault?.va ?? va;
-      valid = Math.min(a.length, Number(BigInt.asUintN(kd.longSize * 8, at - va)));
-      stop = 'unmapped';
-      info = { ...faultInfo(fault)!, va: toHexAddress(at), reason: await walkReason(kd, at) };
-    } else {
-      valid = result;
-      const at = toHexAddress(BigInt.asUintN(kd.longSize * 8, va + BigInt(result)));
-      stop = fault ? 'io' : 'eof';
-      info = fault ? { ...faultInfo(fault)!, va: at } : { message: 'the dump ends before this address', op: 'read', va: at };
-    }
-    return { va: toHexAddress(va), length: a.length, result, data: toHex(buf.subarray(0, valid)), fault: info, stop, error };
+function faultWire(f: ReadFault): MemoryFaultInfo {
+  return {
+    offset: f.offset, length: f.length, kind: f.kind, reason: f.reason, address: toHexAddress(f.address),
+    errno: f.errno === undefined || f.errno === 0 ? null : String(f.errno), walk: f.walk ? walkInfo(f.walk) : null,
+  };
+}
+
+async function strictRead(layers: MemoryLayers, space: 'virtual' | 'physical' | 'file', address: bigint, length: number): Promise<StrictRead> {
+  if (space === 'virtual') return layers.virtual.read(address, length);
+  if (space === 'physical') return layers.physical.read(address, length);
+  if (address > BigInt(Number.MAX_SAFE_INTEGER)) throw new OpFailure('bad-request', `file offset ${toHexAddress(address)} is too large`);
+  return layers.file.read(Number(address), length);
+}
+
+export async function readMemoryOp(ctx: HandlerContext, a: OpParsedArgs<'readMemory'>): Promise<ReadMemoryResult> {
+  return withSession(ctx, a.sessionId, async (s) => {
+    await checkDisk(ctx, s); // never serve bytes of a dump that changed on disk since it was read
+    const layers = sessionLayers(s);
+    if (a.space !== 'file') requireHeader(layers);
+    const address = fromHexAddress(a.address);
+    const got = await strictRead(layers, a.space, address, a.length);
+    return { space: a.space, address: toHexAddress(address), length: a.length, data: toHex(got.data), faults: got.faults.map(faultWire) };
   });
 }
 
-/** Why a VA has no translation, in the page-table walk's words (kvm_read only says "_kvm_kvatop(va)"). */
-async function walkReason(kd: Kvm, va: bigint): Promise<string> {
-  const tr = await kd.kvatop(va);
-  return tr.cc === 0 ? kd.geterr() : 'translation succeeded on retry';
-}
-
-export async function kvatopOp(ctx: HandlerContext, a: OpParsedArgs<'kvatop'>): Promise<KvatopResult> {
-  return withSession(ctx, a.sessionId, async ({ opened: { kd } }) => {
-    const before = kd.lastFault;
-    const tr = await kd.kvatop(BigInt(a.va));
-    const ok = tr.cc > 0;
+export async function translateOp(ctx: HandlerContext, a: OpParsedArgs<'translate'>): Promise<TranslateResult> {
+  return withSession(ctx, a.sessionId, async (s) => {
+    await checkDisk(ctx, s); // never serve bytes of a dump that changed on disk since it was read
+    const layers = sessionLayers(s);
+    requireHeader(layers);
+    const va = fromHexAddress(a.va);
+    const tr = await layers.virtual.translate(va);
+    if (!tr.ok) {
+      return {
+        va: toHexAddress(va), ok: false, pa: null, pageSize: null, fileOffset: null, physicalFault: null, walk: walkInfo(tr.walk),
+        fault: {
+          kind: tr.kind, level: tr.level, entryAddress: tr.entryAddress === null ? null : toHexAddress(tr.entryAddress),
+          entry: tr.entry === null ? null : toHexAddress(tr.entry), reason: tr.reason, errno: tr.errno ? String(tr.errno) : null,
+        },
+      };
+    }
+    const fileOffset = layers.physical.fileOffset(tr.pa);
     return {
-      va: a.va.toLowerCase(),
-      cc: tr.cc,
-      pa: ok ? toHexAddress(tr.pa) : null,
-      fileOffset: ok ? kd.pa2off(tr.pa) : null,
-      error: ok ? '' : kd.geterr(),
-      fault: ok ? null : faultInfo(freshFault(kd, before)),
+      va: toHexAddress(va), ok: true, pa: toHexAddress(tr.pa), pageSize: tr.pageSize, fileOffset,
+      physicalFault: fileOffset === null ? `PA ${toHexAddress(tr.pa)} is in no memory segment of the dump` : null,
+      walk: walkInfo(tr.walk), fault: null,
     };
   });
 }
 
-export async function nlistOp(ctx: HandlerContext, a: OpParsedArgs<'nlist'>): Promise<NlistResultInfo> {
-  return withSession(ctx, a.sessionId, async ({ opened: { kd } }) => {
-    const nl = await kd.nlist(a.names);
+const STOP_OF_KIND: Partial<Record<ReadFault['kind'], NonNullable<ReadResult['stop']>>> = {
+  'outside-segments': 'not-in-dump', eof: 'eof', io: 'io',
+};
+
+/**
+ * The Memory view's read: the bytes known good from va up to the first fault, and that fault's
+ * reason. A strict read: a page whose PA is in no segment, or a failed device read, stops here
+ * instead of showing whatever the device holds there.
+ */
+export async function readOp(ctx: HandlerContext, a: OpParsedArgs<'read'>): Promise<ReadResult> {
+  return withSession(ctx, a.sessionId, async (s) => {
+    await checkDisk(ctx, s); // never serve bytes of a dump that changed on disk since it was read
+    const layers = sessionLayers(s);
+    requireHeader(layers);
+    const va = BigInt.asUintN(layers.virtual.pointerSize * 8, fromHexAddress(a.va));
+    const got = await layers.virtual.read(va, a.length);
+    const first = got.faults[0];
+    if (!first) return { va: toHexAddress(va), length: a.length, result: a.length, data: toHex(got.data), fault: null, stop: null, error: '' };
+    const at = toHexAddress(first.address);
     return {
-      result: nl.result,
-      entries: nl.entries.map((e) => ({ name: e.name, found: e.found, type: e.type, value: toHexAddress(e.value) })),
-      error: nl.result === -1 ? kd.geterr() : '',
-      reason: nl.reason ?? null,
+      va: toHexAddress(va), length: a.length, result: first.offset, data: toHex(got.data.subarray(0, first.offset)),
+      fault: {
+        message: first.reason, op: 'read', va: at, reason: first.reason,
+        ...(first.errno !== undefined && first.errno !== 0 ? { errno: first.errno } : {}),
+      },
+      stop: STOP_OF_KIND[first.kind] ?? 'unmapped',
+      error: first.reason,
     };
   });
 }

@@ -3,7 +3,7 @@
 
 import { listSymbols, type ElfSymbol } from '../../../core/format/elf.ts';
 import type { OpParsedArgs } from '../../../contract/operations.ts';
-import type { SymbolInfo, SymbolSearchResult } from '../../../contract/results.ts';
+import type { SymbolInfo, SymbolPage, SymbolSearchResult } from '../../../contract/results.ts';
 import { toHexAddress } from '../../../contract/values.ts';
 import { OpFailure } from '../dispatch.ts';
 import { type HandlerContext, withSession } from '../context.ts';
@@ -50,6 +50,42 @@ export async function symbolSearchOp(ctx: HandlerContext, a: OpParsedArgs<'symbo
       total: matches.length,
       symbols: matches.slice(0, limit).map((m) => ({
         name: m.name, value: toHexAddress(m.value), size: Number(m.size), type: TYPES[m.type] ?? 'other', bind: BINDS[m.bind] ?? 'other',
+      })),
+    };
+  });
+}
+
+/** Sorted views of one session's symbols, kept for the last few (query, order) pairs a user pages through. */
+const sortedCache = new WeakMap<readonly ElfSymbol[], Map<string, ElfSymbol[]>>();
+
+function sortedFor(all: readonly ElfSymbol[], query: string, sort: 'name' | 'address' | 'size', descending: boolean): ElfSymbol[] {
+  const key = `${sort}:${descending}:${query}`;
+  let byKey = sortedCache.get(all);
+  if (!byKey) sortedCache.set(all, (byKey = new Map()));
+  const hit = byKey.get(key);
+  if (hit) return hit;
+  const base = query.trim() ? matchSymbols(all, query) : all.filter((x) => x.name !== '' && x.type !== 3 && x.type !== 4);
+  const cmp = sort === 'name' ? (x: ElfSymbol, y: ElfSymbol) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0)
+    : sort === 'address' ? (x: ElfSymbol, y: ElfSymbol) => (x.value < y.value ? -1 : x.value > y.value ? 1 : 0)
+      : (x: ElfSymbol, y: ElfSymbol) => (x.size < y.size ? -1 : x.size > y.size ? 1 : 0);
+  // An address query keeps matchSymbols' order (containing symbols first) unless a column is chosen.
+  const sorted = [...base].sort((x, y) => (descending ? -cmp(x, y) : cmp(x, y)));
+  if (byKey.size >= 4) byKey.delete(byKey.keys().next().value!);
+  byKey.set(key, sorted);
+  return sorted;
+}
+
+export async function symbolPageOp(ctx: HandlerContext, a: OpParsedArgs<'symbolPage'>): Promise<SymbolPage> {
+  return withSession(ctx, a.sessionId, async (s) => {
+    const all = sortedFor(await symbolsOf(s), a.query, a.sort, a.descending);
+    const q = a.query.trim().toLowerCase();
+    const addr = /^0x[0-9a-f]+$/.test(q) ? BigInt(q) : null;
+    return {
+      total: all.length,
+      offset: a.offset,
+      symbols: all.slice(a.offset, a.offset + a.limit).map((m) => ({
+        name: m.name, value: toHexAddress(m.value), size: Number(m.size), type: TYPES[m.type] ?? 'other', bind: BINDS[m.bind] ?? 'other',
+        ...(addr !== null ? { at: addr === m.value ? m.name : `${m.name}+0x${(addr - m.value).toString(16)}` } : {}),
       })),
     };
   });

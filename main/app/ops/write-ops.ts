@@ -2,7 +2,7 @@
 // and inval (kvm_dump_inval: zeroes dumpmag on the dump device; app-level write permission and an
 // explicit confirm are both required, and only this call opens the dump writable).
 
-import { open, realpath } from 'node:fs/promises';
+import { createNewFile, RefusedOutput } from '../../fs/new-file.ts';
 import type { OpParsedArgs } from '../../../contract/operations.ts';
 import type { InvalResult, WrtheaderResult } from '../../../contract/results.ts';
 import { OpFailure } from '../dispatch.ts';
@@ -11,23 +11,16 @@ import type { HandlerContext } from '../context.ts';
 import { withSession } from '../context.ts';
 import type { Session } from '../sessions.ts';
 import { openFailure } from './dump-ops.ts';
+import { afterWrite, reopenSession } from '../dump-freshness.ts';
 import type { OpenedDump } from '../../session/open-dump.ts';
-
-async function samePath(a: string, b: string | null): Promise<boolean> {
-  if (!b) return false;
-  const [ra, rb] = await Promise.all([realpath(a).catch(() => a), realpath(b).catch(() => b)]);
-  return ra === rb;
-}
 
 export async function wrtheaderOp(ctx: HandlerContext, a: OpParsedArgs<'wrtheader'>): Promise<WrtheaderResult> {
   return withSession(ctx, a.sessionId, async (s) => {
-    if ((await samePath(a.outPath, s.params.dumpPath)) || (await samePath(a.outPath, s.params.kernelPath))) {
-      throw new OpFailure('bad-request', `refusing to write the header over ${a.outPath}: it is the dump or kernel being examined`);
-    }
     let file;
     try {
-      file = await open(a.outPath, 'wx', 0o644); // never truncate an existing file: it may be evidence
+      file = await createNewFile(a.outPath, [s.params.dumpPath, s.params.kernelPath]);
     } catch (e) {
+      if (e instanceof RefusedOutput) throw new OpFailure('bad-request', e.message);
       throw openFailure(a.outPath, e);
     }
     const kd = s.opened.kd;
@@ -68,19 +61,11 @@ export async function invalOp(ctx: HandlerContext, a: OpParsedArgs<'inval'>): Pr
     } finally {
       await writable.close();
     }
-    await reopenReadOnly(ctx, s); // drop cached pages that still hold the old dumpmag
+    // Drop every cached page that still holds the old dumpmag, and say what was written.
+    if (out.result === 0 && out.offset !== null && out.length !== null) await afterWrite(ctx, s, { what: 'kvm_dump_inval', offset: out.offset, length: out.length });
+    else await reopenSession(ctx, s);
     return out;
   });
-}
-
-async function reopenReadOnly(ctx: HandlerContext, s: Session): Promise<void> {
-  const { kernelPath, dumpPath, dumpOffset, machine } = s.params;
-  const fresh = await ctx.openDump({ kernelPath, dumpPath, dumpOffset: dumpOffset ?? undefined, machine: machine ?? undefined, writable: false });
-  keepNamelist(s, fresh);
-  const old = s.opened;
-  s.opened = fresh;
-  s.symbols = null;
-  await old.close();
 }
 
 /** Symbols the session found in the dump serve a second handle on it too (no second search). */

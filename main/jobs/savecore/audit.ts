@@ -7,7 +7,7 @@ import { packageVersion } from '../../app/paths.ts';
 
 export const AUDIT_LOG = 'kvmdump-audit.log';
 
-export type AuditAction = 'scan' | 'save' | 'verify' | 'invalidate' | 'refusal' | 'cancel' | 'cleanup';
+export type AuditAction = 'scan' | 'save' | 'verify' | 'invalidate-intent' | 'invalidate' | 'reconcile' | 'refusal' | 'cancel' | 'cleanup';
 
 export interface AuditEntry {
   action: AuditAction;
@@ -27,8 +27,9 @@ export class AuditLog {
     return new AuditLog(join(directory, AUDIT_LOG), enabled);
   }
 
-  async append(entry: AuditEntry): Promise<void> {
-    if (!this.enabled) return;
+  /** Append and fsync one line; false (and the reason in failures) when it is not on disk. */
+  async append(entry: AuditEntry): Promise<boolean> {
+    if (!this.enabled) return true;
     const line = JSON.stringify({ time: new Date().toISOString(), pid: process.pid, tool: toolVersion(), ...entry }, bigintAsHex) + '\n';
     try {
       const fh = await fsp.open(this.path, 'a', 0o600);
@@ -38,9 +39,28 @@ export class AuditLog {
       } finally {
         await fh.close();
       }
+      return true;
     } catch (e) {
       this.failures.push(`${this.path}: ${(e as Error).message}`);
+      return false;
     }
+  }
+
+  /** Every line of the log that parses (a torn last line from a killed run is skipped). */
+  async entries(): Promise<Record<string, unknown>[]> {
+    let text: string;
+    try {
+      text = await fsp.readFile(this.path, 'utf8');
+    } catch {
+      return [];
+    }
+    return text.split('\n').flatMap((l) => {
+      try {
+        return l ? [JSON.parse(l) as Record<string, unknown>] : [];
+      } catch {
+        return [];
+      }
+    });
   }
 }
 

@@ -5,7 +5,7 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { errnoOf, strerror } from '../../../core/errno.ts';
-import { processAlive, writeFileDurably } from './writer.ts';
+import { processAlive, ReadBackMismatch, writeFileVerified } from './writer.ts';
 
 const LONG_MAX = (1n << 63n) - 1n;
 
@@ -38,6 +38,8 @@ export interface BoundsResult {
   bounds: number;
   /** savecore's warnings (missing file, failed rewrite). */
   warnings: string[];
+  /** Why bounds+1 is not durably on disk (the next run could reuse this number), or null. */
+  rewriteFailed: string | null;
 }
 
 /** Read <dir>/bounds (missing → warning, 0) and durably rewrite it as bounds+1, one run at a time. */
@@ -83,12 +85,14 @@ async function readAndAdvance(path: string): Promise<BoundsResult> {
   } catch (e) {
     warnings.push(`${path}: ${strerror(errnoOf(e))}`);
   }
+  let rewriteFailed: string | null = null;
   try {
-    await writeFileDurably(path, `${(bounds + 1) | 0}\n`, 0o644);
+    await writeFileVerified(path, `${(bounds + 1) | 0}\n`, 0o644);
   } catch (e) {
-    warnings.push(`${path}: ${strerror(errnoOf(e))}`);
+    rewriteFailed = `${path}: ${e instanceof ReadBackMismatch ? e.message : strerror(errnoOf(e))}`;
+    warnings.push(rewriteFailed);
   }
-  return { bounds, warnings };
+  return { bounds, warnings, rewriteFailed };
 }
 
 /** <dir>/minfree in KiB; 0 when missing or empty. */

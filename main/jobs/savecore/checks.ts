@@ -1,13 +1,17 @@
 // savecore's decisions about the dump (spec 7.2–7.4), each returning what savecore would log and
-// whether it lets the save go ahead. Values come from the dump through translation (kvm_read); the
-// reference dumpmag and version come from the kernel image file itself (standing in for the
-// running kernel savecore reads through /dev/kmem).
+// whether it lets the save go ahead. Values come from the dump through the strict layers (a value is
+// the dump's memory or a reason, never bytes from past the memory data); crash time and the version
+// strings through core/crash/facts.ts, the same readers the triage report uses. The reference
+// dumpmag and version come from the kernel image file itself (standing in for the running kernel
+// savecore reads through /dev/kmem).
 
 import { promises as fsp } from 'node:fs';
 import { errnoOf, strerror } from '../../../core/errno.ts';
 import { ByteView } from '../../../core/format/bytes.ts';
 import { readElfVirtual } from '../../../core/format/elf.ts';
-import type { Kvm } from '../../../core/kvm.ts';
+import { ctime as ctimeText, readCrashTime, readKernelFileVersion, readKernelString, VERSION_MAX } from '../../../core/crash/facts.ts';
+import { readWord } from '../../../core/crash/kread.ts';
+import type { DumpView } from '../../../core/layers/dump-view.ts';
 import type { DumpSource } from '../../../core/source.ts';
 import type { LogPriority } from './events.ts';
 import { readMinfree } from './bounds.ts';
@@ -35,10 +39,10 @@ export interface SymbolLookup {
 }
 
 /** nlist the dump symbols; "<kernel>: <name> not in namelist" for a required one (spec 7.2). */
-export async function lookupDumpSymbols(kd: Kvm, kernelName: string): Promise<SymbolLookup> {
+export async function lookupDumpSymbols(view: DumpView, kernelName: string): Promise<SymbolLookup> {
   const log: LogLine[] = [];
-  const nl = await kd.nlist([...DUMP_SYMBOLS]);
-  if (nl.result === -1) log.push({ priority: 'err', message: `${kernelName}: kvm_nlist: ${kd.geterr()}` });
+  const nl = await view.nlist([...DUMP_SYMBOLS]);
+  if (nl.result === -1) log.push({ priority: 'err', message: `${kernelName}: kvm_nlist: ${nl.error}` });
   const values = new Map<string, bigint>();
   DUMP_SYMBOLS.forEach((name, i) => {
     const e = nl.entries[i];
@@ -51,17 +55,12 @@ export async function lookupDumpSymbols(kd: Kvm, kernelName: string): Promise<Sy
   return { values, missingOptional, missingRequired, log };
 }
 
-function wordOf(kd: Kvm, bytes: Uint8Array, size: 4 | 8, signed: boolean): bigint {
-  const v = new ByteView(bytes, kd.machineModule?.littleEndian ?? true);
-  if (size === 8) return signed ? v.i64(0) : v.u64(0);
-  return signed ? BigInt(v.i32(0)) : BigInt(v.u32(0));
-}
-
-/** KREAD: kvm_read of exactly `size` bytes, or the geterr text. A missing symbol reads VA 0, as in C. */
-async function kread(kd: Kvm, va: bigint | undefined, size: number): Promise<Uint8Array | string> {
-  const buf = new Uint8Array(size);
-  const n = await kd.read(va ?? 0n, buf);
-  return n === size ? buf : kd.geterr();
+/** KREAD of a 4-byte variable through the strict layers: its value, or why it could not be read. */
+async function kread32(view: DumpView, syms: SymbolLookup, name: string, signed: boolean): Promise<bigint | string> {
+  const va = syms.values.get(name);
+  if (va === undefined) return `symbol ${name} not in namelist`;
+  const r = await readWord(view, va, 4, signed, name);
+  return r.ok ? r.value : r.reason;
 }
 
 export interface DumpPresence {
@@ -84,7 +83,7 @@ export const NETBSD_DUMPMAG = 0x8fca0101;
  * when there is no kernel file: the symbols then came from the dump itself), and dumpsize.
  */
 export async function dumpExists(
-  kd: Kvm, kernel: DumpSource | null, syms: SymbolLookup, pageSize: number, verbose: boolean,
+  view: DumpView, kernel: DumpSource | null, syms: SymbolLookup, pageSize: number, verbose: boolean,
 ): Promise<DumpPresence> {
   const log: LogLine[] = [];
   const magVa = syms.values.get('dumpmag')!;
@@ -93,20 +92,20 @@ export async function dumpExists(
     log.push({ priority: 'err', message: `kvm_read: ${kernel.name}: dumpmag (0x${magVa.toString(16)}) is not in the kernel file's loaded data` });
     return { present: false, dumpmag: null, referenceDumpmag: null, dumpsizePages: null, dumpbytes: 0, fatal: true, log };
   }
-  const reference = refBytes ? Number(wordOf(kd, refBytes, 4, false)) : NETBSD_DUMPMAG;
+  const reference = refBytes ? new ByteView(refBytes, view.littleEndian).u32(0) : NETBSD_DUMPMAG;
   const result: DumpPresence = { present: false, dumpmag: null, referenceDumpmag: reference, dumpsizePages: null, dumpbytes: 0, fatal: false, log };
-  const mag = await kread(kd, magVa, 4);
+  const mag = await kread32(view, syms, 'dumpmag', false);
   if (typeof mag === 'string') {
     log.push({ priority: 'warning', message: `kvm_read: ${mag}` });
     return result;
   }
-  result.dumpmag = Number(wordOf(kd, mag, 4, false));
-  const size = await kread(kd, syms.values.get('dumpsize'), 4);
+  result.dumpmag = Number(mag);
+  const size = await kread32(view, syms, 'dumpsize', true);
   if (typeof size === 'string') {
     log.push({ priority: 'warning', message: `kvm_read: ${size}` });
     return result;
   }
-  result.dumpsizePages = Number(wordOf(kd, size, 4, true));
+  result.dumpsizePages = Number(size);
   result.dumpbytes = result.dumpsizePages * pageSize; // computed before the magic test so -f can use it
   if (result.dumpmag !== reference) {
     if (verbose) log.push({ priority: 'warning', message: `magic number mismatch (0x${result.dumpmag.toString(16)} != 0x${reference.toString(16)})` });
@@ -115,22 +114,6 @@ export async function dumpExists(
   }
   result.present = true;
   return result;
-}
-
-/** A C string of at most 1023 bytes: the buffer is char[1024] with a NUL forced at 1023. */
-function versionText(bytes: Uint8Array): string {
-  const b = bytes.subarray(0, 1023);
-  const nul = b.indexOf(0);
-  return Buffer.from(nul === -1 ? b : b.subarray(0, nul)).toString('latin1');
-}
-
-/** The kernel file's version string (1024 bytes, shorter at the end of a segment). */
-async function kernelVersion(kernel: DumpSource, va: bigint): Promise<string> {
-  for (let len = 1024; len >= 1; len >>= 1) {
-    const b = await readElfVirtual(kernel, va, len);
-    if (b) return versionText(b);
-  }
-  return '';
 }
 
 export interface VersionCheck {
@@ -144,12 +127,12 @@ export interface VersionCheck {
  * check_kmem's version comparison (spec 7.4); read errors are ignored, as savecore does. Without a
  * kernel file there is nothing to compare with: the dump's own version stands for both.
  */
-export async function compareVersions(kd: Kvm, kernel: DumpSource | null, syms: SymbolLookup, kernelName: string): Promise<VersionCheck> {
+export async function compareVersions(view: DumpView, kernel: DumpSource | null, syms: SymbolLookup, kernelName: string): Promise<VersionCheck> {
   const va = syms.values.get('version')!;
-  const buf = new Uint8Array(1024);
-  const n = await kd.read(va, buf);
-  const dump = versionText(n > 0 ? buf.subarray(0, n) : new Uint8Array(0));
-  const running = kernel ? await kernelVersion(kernel, va) : dump;
+  const dumpRead = await readKernelString(view, va, VERSION_MAX, 'version');
+  const dump = dumpRead.ok ? dumpRead.value : '';
+  const fileRead = kernel ? await readKernelFileVersion(kernel, va) : null;
+  const running = fileRead === null ? dump : fileRead.ok ? fileRead.value : '';
   const mismatch = running !== dump;
   const log: LogLine[] = mismatch
     ? [{ priority: 'warning', message: `warning: ${kernelName} version mismatch:\n\t${running}\nand\t${dump}\n` }]
@@ -168,20 +151,15 @@ export interface CrashTime {
   log: LogLine[];
 }
 
-/** get_crashtime (spec 7.3 step 9). time_t and struct timeval's tv_sec are 64-bit on NetBSD. */
-export async function crashTime(kd: Kvm, syms: SymbolLookup, now: number): Promise<CrashTime> {
+/** get_crashtime (spec 7.3 step 9), read by the one crash-time reader (core/crash/facts.ts). */
+export async function crashTime(view: DumpView, now: number): Promise<CrashTime> {
   const log: LogLine[] = [];
-  let source: CrashTime['source'] = 'time_second';
-  let raw = await kread(kd, syms.values.get('time_second'), 8);
-  if (typeof raw === 'string') {
-    source = 'time';
-    raw = await kread(kd, syms.values.get('time'), 16);
-    if (typeof raw === 'string') {
-      log.push({ priority: 'warning', message: `kvm_read: ${raw} (and _time_second is not defined also)` });
-      return { ok: false, time: null, source: null, log };
-    }
+  const r = await readCrashTime(view);
+  if (!r.ok) {
+    log.push({ priority: 'warning', message: `kvm_read: ${r.reason} (and _time_second is not defined also)` });
+    return { ok: false, time: null, source: null, log };
   }
-  const t = Number(wordOf(kd, raw.subarray(0, 8), 8, true));
+  const { sec: t, source } = r.value;
   if (t === 0) {
     log.push({ priority: 'warning', message: 'dump time is zero' });
     return { ok: false, time: 0, source, log };
@@ -194,14 +172,9 @@ export async function crashTime(kd: Kvm, syms: SymbolLookup, now: number): Promi
   return { ok: true, time: t, source, log };
 }
 
-const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-
-/** ctime(3) in local time: "Wed Nov 18 12:53:20 2026\n". */
+/** ctime(3) in local time with its newline: "Wed Nov 18 12:53:20 2026\n". */
 export function ctime(seconds: number): string {
-  const d = new Date(seconds * 1000);
-  const p2 = (n: number) => String(n).padStart(2, '0');
-  return `${DAYS[d.getDay()]} ${MONTHS[d.getMonth()]} ${String(d.getDate()).padStart(2, ' ')} ${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())} ${d.getFullYear()}\n`;
+  return `${ctimeText(seconds, 'local')}\n`;
 }
 
 export interface SpaceCheck {

@@ -4,10 +4,10 @@
 // decompresses to exactly the bytes savecore would have written uncompressed.
 
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { evalWorker } from './eval-worker.ts';
 
-// Inline CommonJS so the same code runs from the compiled CLI, from vitest (TypeScript sources)
-// and from the Electron main process without a separate worker file.
+// Inline CommonJS, run by evalWorker.
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const zlib = require('node:zlib');
@@ -40,7 +40,7 @@ export class GzipPool {
     size = availableParallelism(),
   ) {
     for (let i = 0; i < Math.max(1, size); i++) {
-      const w = new Worker(WORKER_SOURCE, { eval: true });
+      const w = evalWorker(WORKER_SOURCE);
       w.on('message', (msg: { id: number; output?: Uint8Array; error?: string }) => this.onDone(w, msg));
       w.on('error', (e) => this.failAll(e));
       this.workers.push(w);

@@ -4,7 +4,7 @@
 
 import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import { evalWorker } from './eval-worker.ts';
 
 export interface StreamHash {
   update(chunk: Uint8Array): Promise<void> | void;
@@ -35,7 +35,7 @@ parentPort.on('message', (m) => {
 `;
 
 export class ThreadedSha256 implements StreamHash {
-  private readonly worker = new Worker(WORKER_SOURCE, { eval: true });
+  private readonly worker = evalWorker(WORKER_SOURCE);
   /** Chunks accepted but not yet hashed; enqueued synchronously, so order is the call order. */
   private queued: Uint8Array[] = [];
   private inflight = 0;

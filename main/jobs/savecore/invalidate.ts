@@ -2,6 +2,8 @@
 // for everything else the job does (spec 4.8, 7.5).
 
 import type { DumpSource } from '../../../core/source.ts';
+import { locateDumpmag } from '../../../core/crash/dumpmag.ts';
+import { dumpView } from '../../../core/kvm/view.ts';
 import { openDump, OpenError } from '../../session/open-dump.ts';
 
 export interface InvalidationResult {
@@ -12,8 +14,23 @@ export interface InvalidationResult {
   error: string | null;
 }
 
-/** `namelist`: the ksyms image found in the dump, standing in for a kernel file that was not given. */
-export async function invalidateDump(device: string, kernel: string | null, dumpOffset: number, namelist: DumpSource | null = null): Promise<InvalidationResult> {
+export interface InvalidationSteps {
+  /**
+   * Called with the device open and its header found, just before the write: records the intent
+   * durably (the audit log). Returning a reason instead stops the write.
+   */
+  beforeWrite?(): Promise<string | null>;
+  /** Called after the write is on the medium (tests kill the process here). */
+  afterWrite?(): Promise<void> | void;
+}
+
+/**
+ * `namelist`: the ksyms image found in the dump, standing in for a kernel file that was not given.
+ * The write is fsynced before this returns 'invalidated': the result never runs ahead of the disk.
+ */
+export async function invalidateDump(
+  device: string, kernel: string | null, dumpOffset: number, namelist: DumpSource | null = null, steps: InvalidationSteps = {},
+): Promise<InvalidationResult> {
   let opened;
   try {
     opened = await openDump({ kernelPath: kernel, dumpPath: device, dumpOffset, writable: true });
@@ -25,11 +42,21 @@ export async function invalidateDump(device: string, kernel: string | null, dump
   try {
     const { kd } = opened;
     if (!kd.hasHeader) return { status: 'failed', offset: null, length: null, error: kd.geterr() || 'no dump header' };
+    // Never let libkvm's pa2off aim the write past the memory data (at whatever follows the dump).
+    const where = await locateDumpmag(dumpView(kd));
+    if (!where.ok) return { status: 'failed', offset: null, length: null, error: `not invalidated: ${where.reason}` };
+    const stop = (await steps.beforeWrite?.()) ?? null;
+    if (stop) return { status: 'skipped', offset: null, length: null, error: stop };
     const rc = await kd.inval();
     const w = kd.lastInval;
-    return rc === 0 && w
-      ? { status: 'invalidated', offset: w.offset, length: w.length, error: null }
-      : { status: 'failed', offset: null, length: null, error: kd.geterr() };
+    if (rc !== 0 || !w) return { status: 'failed', offset: null, length: null, error: kd.geterr() };
+    try {
+      await opened.rawDump.sync?.();
+    } catch (e) {
+      return { status: 'failed', offset: w.offset, length: w.length, error: `written, but not confirmed on the medium: ${(e as Error).message}` };
+    }
+    await steps.afterWrite?.();
+    return { status: 'invalidated', offset: w.offset, length: w.length, error: null };
   } finally {
     await opened.close();
   }

@@ -7,10 +7,12 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { errnoOf, strerror } from '../../../core/errno.ts';
 import type { Kvm } from '../../../core/kvm.ts';
+import { dumpView } from '../../../core/kvm/view.ts';
 import type { DumpSource } from '../../../core/source.ts';
 import { scanForDumps, type ScanCandidate } from '../../../core/scan.ts';
 import { readPanicMessage, savecoreSyslogLine } from '../../../core/triage/panic.ts';
 import { buildTriageReport, formatReportText } from '../../../core/triage/report.ts';
+import { objectsSectionsFor } from '../../session/debug-types.ts';
 import { namelistFromDump, openDump, OpenError, type OpenedDump } from '../../session/open-dump.ts';
 import { openSource, type NodeSource } from '../../sources/node-source.ts';
 import { AuditLog, bigintAsHex } from './audit.ts';
@@ -20,14 +22,14 @@ import {
 } from './checks.ts';
 import { KSYMS_SYMBOLS, type KsymsAddresses } from '../../../core/ksyms/rebuild.ts';
 import { ProgressMeter, type EventSink, type SavecoreEvent } from './events.ts';
-import { invalidateDump, type InvalidationResult } from './invalidate.ts';
+import { invalidateDump, type InvalidationResult, type InvalidationSteps } from './invalidate.ts';
+import { reconcilePendingManifests } from './reconcile.ts';
 import { buildManifest, readBootTime, type DeviceIdentity, type ManifestInput } from './manifest.ts';
 import {
   DEFAULT_BLOCK_SIZE, DEFAULT_GZIP_CHUNK, DEFAULT_LEVEL, DEFAULT_PAGE_SIZE, type SavecoreOptions,
 } from './options.ts';
 import { saveCore, type SaveResult } from './save.ts';
-import { existsMessage, firstExisting, removeStalePartials, writeFileDurably } from './writer.ts';
-import { createHash } from 'node:crypto';
+import { existsMessage, firstExisting, ReadBackMismatch, removeStalePartials, writeFileVerified } from './writer.ts';
 import { readRegion } from './copy.ts';
 import { streamSha256 } from './hash.ts';
 
@@ -39,6 +41,10 @@ export interface SavecoreHooks {
   beforeVerify?(tempCorePath: string): Promise<void> | void;
   /** After each block of memory is copied (tests cancel mid-copy here). */
   onBlockCopied?(done: number, total: number): void;
+  /** After the invalidating write is fsynced, before the manifest records it (tests kill here). */
+  afterInvalidate?(): Promise<void> | void;
+  /** Wraps the device's read-only source (tests inject EIO, short reads, early EOF). */
+  wrapDevice?(src: DumpSource): DumpSource;
 }
 
 export interface SavecoreControl {
@@ -67,13 +73,15 @@ export interface SavecoreResult {
   dumpOffset: number | null;
   candidates: ScanCandidate[] | null;
   bounds: number | null;
-  files: { core: string; kernel: string; manifest: string; report: string | null } | null;
+  files: { core: string; kernel: string; manifest: string | null; report: string | null } | null;
   save: SaveResult | null;
   invalidation: InvalidationResult | null;
   /** Symbols the dump kernel lacked (required ones make the run fail). */
   missingSymbols: string[];
   panicMessage: string | null;
   crashTime: number | null;
+  /** Why the run stopped short (the audit log's refusal reason), when it did. */
+  refusal: string | null;
 }
 
 class Cancelled extends Error {}
@@ -102,7 +110,7 @@ class SavecoreRun {
     this.audit = AuditLog.inDirectory(opts.directory, !opts.testOnly);
     this.result = {
       exitCode: 1, status: 'failed', messages: [], device: opts.device, directory: opts.directory, dumpOffset: opts.dumpOffset ?? null,
-      candidates: null, bounds: null, files: null, save: null, invalidation: null, missingSymbols: [], panicMessage: null, crashTime: null,
+      candidates: null, bounds: null, files: null, save: null, invalidation: null, missingSymbols: [], panicMessage: null, crashTime: null, refusal: null,
     };
   }
 
@@ -123,6 +131,7 @@ class SavecoreRun {
   }
 
   private async refuse(status: SavecoreStatus, reason: string, extra: Record<string, unknown> = {}): Promise<SavecoreResult> {
+    this.result.refusal = reason;
     await this.audit.append({ action: 'refusal', device: this.opts.device, dumpOffset: this.result.dumpOffset, status, reason, ...extra });
     return this.finish(status, 1);
   }
@@ -163,6 +172,8 @@ class SavecoreRun {
 
   private async runChecked(): Promise<SavecoreResult> {
     const o = this.opts;
+    // Any run that may write here first settles what an interrupted run left 'pending'.
+    if (!o.testOnly) for (const r of await reconcilePendingManifests(o.directory, this.audit)) this.log('warning', r);
     const offset = o.dumpOffset ?? (await this.findDump());
     if (offset === null) return this.result;
     this.result.dumpOffset = offset;
@@ -170,7 +181,7 @@ class SavecoreRun {
 
     let opened: OpenedDump;
     try {
-      opened = await openDump({ kernelPath: o.kernel, dumpPath: o.device, writable: false, signal: this.ctl.signal });
+      opened = await openDump({ kernelPath: o.kernel, dumpPath: o.device, writable: false, signal: this.ctl.signal, wrapDevice: this.ctl.hooks?.wrapDevice });
     } catch (e) {
       if (!(e instanceof OpenError)) throw e;
       this.log('err', e.message);
@@ -251,7 +262,7 @@ class SavecoreRun {
     }
     let syms: SymbolLookup | null = null;
     if (hdrsz === null || hdrsz > 0) {
-      syms = await lookupDumpSymbols(kd, this.kernelName);
+      syms = await lookupDumpSymbols(dumpView(kd), this.kernelName);
       this.result.missingSymbols = [...(syms.missingRequired ? [syms.missingRequired.slice(1)] : []), ...syms.missingOptional];
       this.logAll(syms.log);
       if (!kd.namelistSource) {
@@ -275,21 +286,23 @@ class SavecoreRun {
 
     if (o.clear && !o.testOnly) return this.clearOnly(opened, offset);
 
-    const presence = await dumpExists(kd, opened.kernel, syms, this.pageSize, Boolean(o.verbose));
+    // Everything savecore decides from memory reads through the strict layers (built now: after mkheader).
+    const view = dumpView(kd);
+    const presence = await dumpExists(view, opened.kernel, syms, this.pageSize, Boolean(o.verbose));
     this.logAll(presence.log);
     if (presence.fatal) return this.refuse('failed', 'reference dumpmag unreadable');
     if (!presence.present && !o.force) return this.refuse('no-dump', 'dumpmag mismatch or unreadable', { dumpmag: presence.dumpmag, reference: presence.referenceDumpmag });
     if (o.testOnly) return this.finish('dump-present', 0);
 
-    const versions = await compareVersions(kd, opened.kernel, syms, this.kernelName);
+    const versions = await compareVersions(view, opened.kernel, syms, this.kernelName);
     this.logAll(versions.log);
-    const panic = await readPanicMessage(kd);
+    const panic = await readPanicMessage(view);
     for (const line of msgbufComplaints(panic.reasons)) this.log('warning', line);
     this.result.panicMessage = panic.message;
     const syslog = savecoreSyslogLine(panic);
     this.log('alert', syslog);
 
-    const ct = await crashTime(kd, syms, this.now);
+    const ct = await crashTime(view, this.now);
     this.logAll(ct.log);
     this.result.crashTime = ct.time;
     let space: SpaceCheck | null = null;
@@ -308,14 +321,17 @@ class SavecoreRun {
     });
   }
 
-  /** -c: invalidate without saving; savecore exits 0 whatever kvm_dump_inval says (spec 7.3 step 3). */
+  /** -c: invalidate without saving (savecore itself exits 0 whatever kvm_dump_inval says, spec 7.3 step 3). */
   private async clearOnly(opened: OpenedDump, offset: number): Promise<SavecoreResult> {
     this.emit({ type: 'phase', phase: 'invalidate' });
-    const inv = await invalidateDump(this.opts.device, this.opts.kernel ?? null, offset, this.dumpNamelist(opened));
+    const inv = await invalidateDump(this.opts.device, this.opts.kernel ?? null, offset, this.dumpNamelist(opened),
+      this.invalidationSteps({ device: this.opts.device, dumpOffset: offset, reason: '-c' }));
     this.result.invalidation = inv;
     if (inv.status !== 'invalidated') this.log('err', `${this.opts.device}: kvm_dump_inval: ${inv.error}`);
     await this.audit.append({ action: 'invalidate', device: this.opts.device, dumpOffset: offset, reason: '-c', ...inv });
-    return this.finish('cleared', 0);
+    // savecore -c exits 0 whatever kvm_dump_inval says (spec 7.3 step 3); we exit 1 when the dump
+    // was not cleared, so scripts can tell (docs/deviations.md).
+    return this.finish('cleared', inv.status === 'invalidated' ? 0 : 1);
   }
 
   private async save(
@@ -335,7 +351,7 @@ class SavecoreRun {
     const stale = await removeStalePartials(dir);
     if (stale.length) await this.audit.append({ action: 'cleanup', device: o.device, removed: stale });
 
-    const { bounds, warnings } = await takeBounds(dir);
+    const { bounds, warnings, rewriteFailed: boundsFailed } = await takeBounds(dir);
     for (const w of warnings) this.log('warning', w);
     this.result.bounds = bounds;
     const gz = o.compress ? '.gz' : '';
@@ -391,7 +407,7 @@ class SavecoreRun {
     await this.audit.append({ action: 'save', ...base, core: save.core, kernel: save.kernel });
 
     this.emit({ type: 'phase', phase: 'report' });
-    const { report, reportFile } = await this.writeReport(kd, reportPath, offset);
+    const { report, reportFile, writeFailed: reportFailed } = await this.writeReport(kd, reportPath, offset);
 
     this.emit({ type: 'phase', phase: 'manifest' });
     const manifestInput: ManifestInput = {
@@ -411,8 +427,21 @@ class SavecoreRun {
       warnings: this.result.messages.filter((m) => m.priority === 'warning').map((m) => m.message),
     };
     // Written before the dump is touched, so an invalidated dump always has a complete archive.
-    await this.writeManifest(manifestPath, manifestInput);
-    this.result.files = { core: corePath, kernel: kernelPath, manifest: manifestPath, report: reportFile ? reportPath : null };
+    const manifestFailed = await this.writeManifest(manifestPath, manifestInput);
+    this.result.files = { core: corePath, kernel: kernelPath, manifest: manifestFailed ? null : manifestPath, report: reportFile ? reportPath : null };
+
+    // A file that failed fails the run; a core short of the dump (savecore saves those) only stops invalidation.
+    const incomplete = incompleteArchive({
+      dumpbytes, memoryLength: save.core?.memoryLength ?? 0, segmentBytes: segmentBytesOf(kd),
+      failures: [boundsFailed, reportFailed, manifestFailed],
+    });
+    const filesFailed = [boundsFailed, reportFailed, manifestFailed].some((f) => f !== null);
+    if (incomplete && (filesFailed || !o.keep)) {
+      const text = `the archive in ${dir} is incomplete (${incomplete}); the dump on ${o.device} was NOT invalidated`;
+      this.log('err', text);
+      this.result.invalidation = { status: 'skipped', offset: null, length: null, error: incomplete };
+      return this.refuse('failed', text, { bounds });
+    }
 
     if (!o.keep) {
       this.checkCancel();
@@ -420,16 +449,30 @@ class SavecoreRun {
       const changed = await this.deviceChanged(opened, save.core!.memoryLength, save.core!.memorySha256);
       const inv = changed
         ? { status: 'failed' as const, offset: null, length: null, error: changed }
-        : await invalidateDump(o.device, o.kernel ?? null, offset, this.dumpNamelist(opened));
+        : await invalidateDump(o.device, o.kernel ?? null, offset, this.dumpNamelist(opened), this.invalidationSteps({ ...base, manifest: manifestPath }));
       this.result.invalidation = inv;
       if (inv.status !== 'invalidated' && !changed) this.log('err', `${o.device}: kvm_dump_inval: ${inv.error}`);
       await this.audit.append({ action: 'invalidate', ...base, ...inv, memorySha256: save.core!.memorySha256 });
-      await this.writeManifest(manifestPath, { ...manifestInput, invalidation: inv });
+      const rewriteFailed = await this.writeManifest(manifestPath, { ...manifestInput, invalidation: inv });
       if (changed) return this.finish('refused', 1);
+      // The dump's fate is in the audit log; the manifest still says 'pending' and the next run reconciles it.
+      if (rewriteFailed) return this.finish('failed', 1);
+      // Saved, but the dump is still valid although invalidation was asked for: say so in the exit status.
+      if (inv.status !== 'invalidated') return this.finish('saved', 1);
     } else {
       this.result.invalidation = { status: 'skipped', offset: null, length: null, error: null };
     }
     return this.finish('saved', 0);
+  }
+
+  /** The intent is on disk before the device is touched: a run killed after the write is never silent. */
+  private invalidationSteps(what: { device: string; [key: string]: unknown }): InvalidationSteps {
+    return {
+      beforeWrite: async () => (await this.audit.append({ action: 'invalidate-intent', ...what }))
+        ? null
+        : `the audit log could not record the intent (${this.audit.failures.at(-1)})`,
+      afterWrite: this.ctl.hooks?.afterInvalidate,
+    };
   }
 
   /** Re-read the dump's memory just before invalidating: a dump that changed since it was saved stays. */
@@ -457,28 +500,45 @@ class SavecoreRun {
     return text;
   }
 
-  private async writeReport(kd: Kvm, path: string, dumpOffset: number): Promise<{ report: unknown; reportFile: ManifestInput['reportFile'] }> {
+  /**
+   * The triage report. A report that cannot be built (the dump's data defeats triage) is a warning
+   * and no file; a report that was built but could not be written is an incomplete archive.
+   */
+  private async writeReport(kd: Kvm, path: string, dumpOffset: number): Promise<{ report: unknown; reportFile: ManifestInput['reportFile']; writeFailed: string | null }> {
+    let report;
+    let objects: Awaited<ReturnType<typeof objectsSectionsFor>> | null;
     try {
       // The dump header's offset on the device is known here: the report records it.
-      const report = await buildTriageReport(kd, { dumpOffset });
-      const text = formatReportText(report);
-      await writeFileDurably(path, text);
-      const bytes = Buffer.from(text, 'utf8');
-      return {
-        report: JSON.parse(JSON.stringify(report, bigintAsHex)),
-        reportFile: { name: path.slice(path.lastIndexOf('/') + 1), size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') },
-      };
+      report = await buildTriageReport(dumpView(kd), { dumpOffset });
+      objects = this.opts.debug ? await objectsSectionsFor(this.opts.debug, { kd, dump: kd.dumpSource, kernel: kd.kernelSource }) : null;
     } catch (e) {
       this.log('warning', `${path}: triage report not written: ${(e as Error).message}`);
-      return { report: null, reportFile: null };
+      return { report: null, reportFile: null, writeFailed: null };
+    }
+    const text = formatReportText(report) + (objects?.text ?? '');
+    try {
+      const sha256 = await writeFileVerified(path, text);
+      return {
+        report: JSON.parse(JSON.stringify(report, bigintAsHex)),
+        reportFile: { name: path.slice(path.lastIndexOf('/') + 1), size: Buffer.byteLength(text, 'utf8'), sha256 },
+        writeFailed: null,
+      };
+    } catch (e) {
+      const why = `${path}: ${fileErrorText(e)}`;
+      this.log('err', why);
+      return { report: null, reportFile: null, writeFailed: why };
     }
   }
 
-  private async writeManifest(path: string, input: ManifestInput): Promise<void> {
+  /** Write (or rewrite) the manifest durably and read it back; the failure's text, or null. */
+  private async writeManifest(path: string, input: ManifestInput): Promise<string | null> {
     try {
-      await writeFileDurably(path, JSON.stringify(buildManifest(input), bigintAsHex, 2) + '\n');
+      await writeFileVerified(path, JSON.stringify(buildManifest(input), bigintAsHex, 2) + '\n');
+      return null;
     } catch (e) {
-      this.log('err', `${path}: ${strerror(errnoOf(e))}`);
+      const why = `${path}: ${fileErrorText(e)}`;
+      this.log('err', why);
+      return why;
     }
   }
 
@@ -516,6 +576,30 @@ function identityOf(src: OpenedDump['rawDump'], path: string): DeviceIdentity {
     path, realPath: id?.realPath ?? null, dev: id?.dev ?? null, ino: id?.ino ?? null, rdev: id?.rdev ?? null,
     kind: id?.mode ?? src.kind, size: id?.size ?? src.size,
   };
+}
+
+/** strerror for system errors, the message for a read-back mismatch. */
+function fileErrorText(e: unknown): string {
+  return e instanceof ReadBackMismatch ? e.message : strerror(errnoOf(e));
+}
+
+/** Bytes of memory the dump header's segments describe. */
+function segmentBytesOf(kd: Kvm): number {
+  return (kd.machine?.segments ?? []).reduce((n, seg) => n + Number(seg.size), 0);
+}
+
+/**
+ * Why an archive may not stand in for the dump, or null when it can: invalidation destroys the
+ * original, so every file must be on disk and read back, and the core must hold the whole dump.
+ */
+export function incompleteArchive(a: { dumpbytes: number; memoryLength: number; segmentBytes: number; failures: (string | null)[] }): string | null {
+  const failed = a.failures.filter((f): f is string => f !== null);
+  if (failed.length) return `not written: ${failed.join('; ')}`;
+  if (a.segmentBytes <= 0) return 'the dump header describes no memory';
+  if (a.dumpbytes <= 0) return `the dump size is ${a.dumpbytes} bytes`;
+  if (a.memoryLength !== a.dumpbytes) return `the core holds ${a.memoryLength} bytes of memory, the dump ${a.dumpbytes}`;
+  if (a.dumpbytes < a.segmentBytes) return `the dump size (${a.dumpbytes} bytes) is less than the ${a.segmentBytes} bytes its segments describe`;
+  return null;
 }
 
 /** Whether a directory exists (the CLI checks it before running). */

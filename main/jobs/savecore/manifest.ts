@@ -3,6 +3,8 @@
 // dump lacked, the options used, and what happened to the dump afterwards.
 
 import type { Kvm } from '../../../core/kvm.ts';
+import { dumpView } from '../../../core/kvm/view.ts';
+import { readBootTime as readBootTimeFact } from '../../../core/crash/facts.ts';
 import type { ScanCandidate } from '../../../core/scan.ts';
 import { toolVersion } from './audit.ts';
 import type { InvalidationResult } from './invalidate.ts';
@@ -122,12 +124,8 @@ export function buildManifest(m: ManifestInput): Record<string, unknown> {
   };
 }
 
-/** boottime.tv_sec (struct timespec, 64-bit time_t), or null when absent. */
+/** boottime.tv_sec, read by the one boot-time reader (core/crash/facts.ts), or null when unreadable. */
 export async function readBootTime(kd: Kvm): Promise<number | null> {
-  const nl = await kd.nlist(['_boottime']);
-  const e = nl.entries[0];
-  if (nl.result === -1 || !e?.found) return null;
-  const buf = new Uint8Array(8);
-  if ((await kd.read(e.value, buf)) !== 8) return null;
-  return Number(new DataView(buf.buffer).getBigInt64(0, kd.machineModule?.littleEndian ?? true));
+  const r = await readBootTimeFact(dumpView(kd));
+  return r.ok ? r.value.sec : null;
 }

@@ -8,6 +8,8 @@ export interface SavecoreOptions {
   device: string;
   /** -N: kernel ELF image (namelist, reference dumpmag/version, copied to netbsd.N). */
   kernel?: string | null;
+  /** Debug kernel (netbsd.gdb): the report gains processes, LWPs, CPUs, mounts, modules and the stack. */
+  debug?: string | null;
   /** dumplo * 512; when absent the device is scanned for dump headers. */
   dumpOffset?: number;
   /** -c: invalidate only. */

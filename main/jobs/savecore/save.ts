@@ -16,6 +16,7 @@ import type { LogLine } from './checks.ts';
 import { verifyCore, type VerifyResult } from './verify.ts';
 import { DurableFile, WriteError } from './writer.ts';
 import { writeKsymsKernel, type KsymsAddresses } from '../../../core/ksyms/rebuild.ts';
+import { dumpView } from '../../../core/kvm/view.ts';
 import { errnoOf, strerror } from '../../../core/errno.ts';
 
 export interface SaveInput {
@@ -284,7 +285,7 @@ async function rebuildKernel(
   const out = openOutput(file, input, pool);
   const hash = createHash('sha256');
   try {
-    const r = await writeKsymsKernel(input.kd, at, async (chunk) => {
+    const r = await writeKsymsKernel(dumpView(input.kd), at, async (chunk) => {
       hash.update(chunk);
       await out.write(chunk);
     }, input.signal);

@@ -3,6 +3,7 @@
 // fsynced: a killed or failed export never leaves a final name on an incomplete file, and an
 // existing archive is never overwritten. SHA-256 of the bytes written is computed on the fly.
 
+import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
@@ -60,7 +61,9 @@ export async function firstExisting(paths: string[]): Promise<string | null> {
 /** Write a small file durably (bounds, manifest, report); replaces an existing file atomically. */
 export async function writeFileDurably(path: string, content: string | Uint8Array, mode = ARCHIVE_MODE): Promise<void> {
   const temp = partialPathFor(path);
-  const fh = await fsp.open(temp, 'w', mode);
+  // Our own temporary name (pid-tagged); one left by a killed run of ours is replaced, not appended to.
+  await fsp.unlink(temp).catch(() => undefined);
+  const fh = await fsp.open(temp, 'wx', mode);
   try {
     await fh.writeFile(content);
     await fh.chmod(mode);
@@ -78,6 +81,25 @@ export async function writeFileDurably(path: string, content: string | Uint8Arra
     throw e;
   }
   await syncDirectory(dirname(path));
+}
+
+/** A file whose bytes on disk differ from what was written. */
+export class ReadBackMismatch extends Error {
+  override name = 'ReadBackMismatch';
+}
+
+/**
+ * writeFileDurably, then read the published file back and compare: an archive file counts as
+ * written only when the disk returns exactly its bytes. Returns the content's SHA-256.
+ */
+export async function writeFileVerified(path: string, content: string | Uint8Array, mode = ARCHIVE_MODE): Promise<string> {
+  const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
+  await writeFileDurably(path, bytes, mode);
+  const back = await fsp.readFile(path);
+  const want = createHash('sha256').update(bytes).digest('hex');
+  const got = createHash('sha256').update(back).digest('hex');
+  if (want !== got) throw new ReadBackMismatch(`read back ${back.length} bytes that differ from the ${bytes.length} written`);
+  return want;
 }
 
 /** A write failure with savecore's "<path>: <strerror>" text. */

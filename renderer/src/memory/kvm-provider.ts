@@ -4,7 +4,7 @@
 
 import type { KvmdumpApi } from '../../../contract/client.ts';
 import type { ByteFault, HexCell, HexRow, RowProvider } from './provider.ts';
-import { toWire } from '../util/format.ts';
+import { fromWire, toWire } from '../util/format.ts';
 
 interface PageData {
   /** Readable bytes from the page start. */
@@ -82,7 +82,7 @@ export class KvmMemoryProvider implements RowProvider {
     const v = r.value;
     const bytes = fromHex(v.data);
     if (!v.fault) return { bytes, fault: null };
-    const at = v.fault.va ? BigInt(v.fault.va) : base + BigInt(bytes.length);
+    const at = v.fault.va ? fromWire(v.fault.va) : base + BigInt(bytes.length);
     const reason = v.stop === 'unmapped' ? `unmapped: ${v.fault.reason ?? v.fault.message}` : v.fault.message;
     return { bytes, fault: { at, reason, kind: v.stop ?? 'error' } };
   }

@@ -6,7 +6,7 @@ export interface ByteFault {
   /** First address that failed (the start of the unreadable run). */
   at: bigint;
   reason: string;
-  kind: 'unmapped' | 'eof' | 'io' | 'error';
+  kind: 'unmapped' | 'not-in-dump' | 'eof' | 'io' | 'error';
 }
 
 export type HexCell = { value: number } | { fault: ByteFault };

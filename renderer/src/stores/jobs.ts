@@ -12,6 +12,8 @@ export const useJobs = defineStore('jobs', {
     compress: true,
     /** Clear the dump magic after the archive is verified, as savecore(8) does (a confirmed write). */
     invalidate: false,
+    /** savecore -f: save although savecore would refuse (crash time out of range, dumpmag mismatch). */
+    force: false,
     /** The user has seen and accepted what invalidation does. */
     confirming: false,
     jobId: null as string | null,
@@ -32,7 +34,7 @@ export const useJobs = defineStore('jobs', {
         this.last = e;
       });
       try {
-        const r = await api.startSavecore({ sessionId: s.sessionId, outDir: this.outDir, compress: this.compress, invalidate: this.invalidate });
+        const r = await api.startSavecore({ sessionId: s.sessionId, outDir: this.outDir, compress: this.compress, invalidate: this.invalidate, force: this.force });
         this.confirming = false;
         if (!r.ok) {
           this.error = r.error;
@@ -40,6 +42,7 @@ export const useJobs = defineStore('jobs', {
         }
         this.jobId = r.value.jobId;
         await watcher.follow(r.value.jobId);
+        await s.refresh(); // an export that invalidated the dump changed it: views re-read
       } finally {
         watcher.close();
       }

@@ -8,7 +8,7 @@ import { useSession } from './session.ts';
 export const ROWS_PER_SCREEN = 24;
 
 // Outside the reactive state: the provider is a cache with identity, not data to watch deeply.
-let provider: { sessionId: string; value: KvmMemoryProvider } | null = null;
+let provider: { sessionId: string; generation: number; value: KvmMemoryProvider } | null = null;
 
 /** The symbol's st_size, to highlight all of it (1 when unknown, capped to a screen). */
 async function symbolSize(sessionId: string, name: string): Promise<number> {
@@ -31,8 +31,9 @@ export const useMemory = defineStore('memory', {
       const s = useSession();
       const h = s.header;
       if (!s.sessionId || !h?.hasHeader || !h.pageSize) return null;
-      if (provider?.sessionId !== s.sessionId) {
-        provider = { sessionId: s.sessionId, value: new KvmMemoryProvider(api, s.sessionId, h.pageSize, (h.longSize ?? 8) * 8) };
+      // A new generation (main reopened the dump after a write or a change on disk): no cached row survives.
+      if (provider?.sessionId !== s.sessionId || provider.generation !== h.generation) {
+        provider = { sessionId: s.sessionId, generation: h.generation, value: new KvmMemoryProvider(api, s.sessionId, h.pageSize, (h.longSize ?? 8) * 8) };
       }
       return provider.value;
     },

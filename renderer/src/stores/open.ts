@@ -67,6 +67,10 @@ export const useOpen = defineStore('open', {
     async cancelScan() {
       if (this.scanJob) await api.cancelJob({ jobId: this.scanJob });
     },
+    async forget(e: RecentEntry) {
+      const r = await api.forgetRecent({ dumpPath: e.dumpPath, kernelPath: e.kernelPath, dumpOffset: e.dumpOffset });
+      if (r.ok) this.recent = r.value.recent;
+    },
     fillFrom(e: RecentEntry) {
       this.dumpPath = e.dumpPath;
       this.kernelPath = e.kernelPath ?? '';

@@ -15,6 +15,8 @@ export const useSession = defineStore('session', {
     /** The open job's id and last progress (indexing a compressed core, searching for symbols). */
     openJob: null as string | null,
     openProgress: null as JobEvent | null,
+    /** Something the user should know about the session (it was reopened after a reload). */
+    notice: null as string | null,
   }),
   getters: {
     isOpen: (s) => s.sessionId !== null,
@@ -64,6 +66,12 @@ export const useSession = defineStore('session', {
       this.sessionId = sessionId;
       this.header = r.value;
       return true;
+    },
+    /** Ask main for the header again: after a write or a change on disk it has a new generation. */
+    async refresh() {
+      if (!this.sessionId) return;
+      const r = await api.header({ sessionId: this.sessionId });
+      if (r.ok) this.header = r.value;
     },
     async mkheader(dumpOffset: number) {
       if (!this.sessionId) return null;

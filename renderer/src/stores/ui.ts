@@ -11,6 +11,11 @@ export const VIEWS = [
   { name: 'hex', label: 'Memory', needsDump: true },
   { name: 'symbols', label: 'Symbols', needsDump: true },
   { name: 'export', label: 'Export', needsDump: true },
+  { name: 'processes', label: 'Processes', needsDump: true },
+  { name: 'cpus', label: 'CPUs', needsDump: true },
+  { name: 'mounts', label: 'Mounts', needsDump: true },
+  { name: 'modules', label: 'Modules', needsDump: true },
+  { name: 'stack', label: 'Stack', needsDump: true },
 ] as const;
 
 export type ViewName = (typeof VIEWS)[number]['name'];

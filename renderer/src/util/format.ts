@@ -1,12 +1,16 @@
 // Addresses and sizes as people read them. Addresses are bigints in the renderer, "0x…" on the wire.
 
+import { fromHexAddress, toHexAddress } from '../../../contract/hex.ts';
+
 export const MAX_U64 = (1n << 64n) - 1n;
 
 export function hexAddr(v: bigint, digits = 16): string {
   return v.toString(16).padStart(digits, '0');
 }
 
-export const toWire = (v: bigint): string => `0x${v.toString(16)}`;
+/** The wire form of an address: the contract's one bigint↔hex helper. */
+export const toWire = (v: bigint): string => toHexAddress(v);
+export const fromWire = (s: string): bigint => fromHexAddress(s);
 
 /** "0x1f", "1f" → bigint; null when not hex. */
 export function parseHex(text: string): bigint | null {

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { buildDumpImage, type DumpImage, type TriageSpec } from '../../fixtures/dump-image.ts';
+import type { Flavour } from '../../fixtures/pagetables.ts';
 
 export interface DumpFiles {
   dir: string;
@@ -16,10 +17,10 @@ export interface DumpFiles {
   cleanup(): void;
 }
 
-export function writeDumpFiles(opts: { seed?: number; gzip?: boolean; triage?: TriageSpec; kernelFrom?: TriageSpec; dumplo?: number } = {}): DumpFiles {
-  const image = buildDumpImage({ flavour: 'amd64', seed: opts.seed ?? 1, triage: opts.triage, dumplo: opts.dumplo });
+export function writeDumpFiles(opts: { seed?: number; gzip?: boolean; triage?: TriageSpec; kernelFrom?: TriageSpec; dumplo?: number; flavour?: Flavour } = {}): DumpFiles {
+  const image = buildDumpImage({ flavour: opts.flavour ?? 'amd64', seed: opts.seed ?? 1, triage: opts.triage, dumplo: opts.dumplo });
   // A kernel file of another build (e.g. another version string) to provoke the mismatch warning.
-  const kernel = opts.kernelFrom ? buildDumpImage({ flavour: 'amd64', seed: opts.seed ?? 1, triage: opts.kernelFrom }).kernel : image.kernel;
+  const kernel = opts.kernelFrom ? buildDumpImage({ flavour: opts.flavour ?? 'amd64', seed: opts.seed ?? 1, triage: opts.kernelFrom }).kernel : image.kernel;
   const dir = mkdtempSync(join(tmpdir(), 'kvmdump-app-'));
   const kernelPath = join(dir, 'netbsd');
   const dumpPath = join(dir, opts.gzip ? 'dump.img.gz' : 'dump.img');

@@ -2,7 +2,7 @@
 // locating it, generating images into a bounded cache under os.tmpdir() (reused across test files
 // and runs: the key is the generator's own hash plus the argument list), and loading manifests.
 //
-// Nothing here is required for a clone without /work/shared: `MKDUMP_AVAILABLE` is false and every
+// Nothing here is required for a clone without ../shared: `MKDUMP_AVAILABLE` is false and every
 // conformance test skips itself with SKIP_MESSAGE.
 
 import { execFile, execFileSync } from 'node:child_process';

@@ -1,0 +1,179 @@
+// The kernel virtual layer: one per machine, over the physical layer. Translation runs the
+// architecture's own walker (core/machines, the same code libkvm's kvatop runs) with entries read
+// strictly and every level recorded, so the walk listed is the walk taken; a failed walk is a typed
+// fault at its level. A read stitches pages and reports each unmapped or unreadable range.
+
+import { ByteView } from '../format/bytes.ts';
+import type { MachineState, VisitedEntry, WalkContext } from '../machines/machine.ts';
+import { hex, StrictReadBuilder, wholeFault } from './faults.ts';
+import type { PhysicalLayer } from './physical.ts';
+import type { ReadFault, StrictRead, Translation, TranslationFault, VirtualSpace, WalkLevel } from './types.ts';
+
+const VA_LIMIT = 1n << 64n;
+const AMD64_HIGH_HALF = 0xffff800000000000n;
+const AMD64_LOW_END = 1n << 47n;
+const AARCH64_KERNEL_VA = 0xffff000000000000n;
+
+/** The VAs a machine's page tables can describe, and where the next such VA is. */
+interface VaRange {
+  holds(va: bigint): boolean;
+  /** The first describable VA above va (VA_LIMIT when none). */
+  next(va: bigint): bigint;
+  describe: string;
+}
+
+function vaRange(state: MachineState): VaRange {
+  switch (state.name) {
+    case 'i386':
+    case 'i386pae':
+      return { holds: (va) => va < 1n << 32n, next: () => VA_LIMIT, describe: 'above the 32-bit address space' };
+    case 'amd64':
+      return {
+        holds: (va) => va < AMD64_LOW_END || va >= AMD64_HIGH_HALF,
+        next: (va) => (va < AMD64_HIGH_HALF ? AMD64_HIGH_HALF : VA_LIMIT),
+        describe: 'non-canonical (bits 63..47 differ)',
+      };
+    case 'aarch64':
+      return {
+        holds: (va) => (va & AARCH64_KERNEL_VA) === AARCH64_KERNEL_VA,
+        next: (va) => (va < AARCH64_KERNEL_VA ? AARCH64_KERNEL_VA : VA_LIMIT),
+        describe: 'not a kernel address (bits 63..48 are not all set)',
+      };
+  }
+}
+
+/** Records the walk and why it stopped, reading entries through the strict physical layer. */
+class StrictWalk implements WalkContext {
+  readonly walk: WalkLevel[] = [];
+  readFault: ReadFault | null = null;
+  errMessage: string | null = null;
+  syserrMessage: string | null = null;
+
+  constructor(
+    private readonly physical: PhysicalLayer,
+    private readonly littleEndian: boolean,
+  ) {}
+
+  async readEntry(pa: bigint, size: 4 | 8): Promise<bigint | null> {
+    const got = await this.physical.read(pa, size);
+    if (got.faults.length > 0) {
+      this.readFault = got.faults[0];
+      return null;
+    }
+    return new ByteView(got.data, this.littleEndian).word(0, size);
+  }
+
+  err(msg: string): void {
+    this.errMessage = msg;
+  }
+
+  syserr(msg: string): void {
+    this.syserrMessage = msg;
+  }
+
+  visit(step: VisitedEntry): void {
+    const level: WalkLevel = {
+      level: step.level, name: step.name, tableAddress: step.tableAddress, index: step.index,
+      entryAddress: step.entryAddress, span: step.span,
+      ...(step.entry !== undefined ? { entry: step.entry, flags: step.flags } : {}),
+    };
+    if (step.entry !== undefined && this.walk.at(-1)?.entryAddress === step.entryAddress && this.walk.at(-1)?.entry === undefined) {
+      this.walk[this.walk.length - 1] = level;
+    } else {
+      this.walk.push(level);
+    }
+  }
+}
+
+export class VirtualLayer implements VirtualSpace {
+  readonly pointerSize: 4 | 8;
+  readonly littleEndian: boolean;
+  private readonly range: VaRange;
+
+  constructor(
+    private readonly state: MachineState,
+    readonly physical: PhysicalLayer,
+    opts: { pointerSize: 4 | 8; littleEndian: boolean },
+  ) {
+    this.pointerSize = opts.pointerSize;
+    this.littleEndian = opts.littleEndian;
+    this.range = vaRange(state);
+  }
+
+  async translate(va: bigint): Promise<Translation> {
+    if (va < 0n || va >= VA_LIMIT || !this.range.holds(va)) {
+      return { ok: false, va, kind: 'out-of-range', level: null, entryAddress: null, entry: null, walk: [], reason: `VA ${hex(va)} is ${this.range.describe}` };
+    }
+    const ctx = new StrictWalk(this.physical, this.littleEndian);
+    const tr = await this.state.kvatop(ctx, va);
+    if (tr.cc > 0) {
+      const leaf = ctx.walk.at(-1)!;
+      return { ok: true, va, pa: tr.pa, pageSize: Number(leaf.span), walk: ctx.walk };
+    }
+    return this.fault(va, ctx);
+  }
+
+  private fault(va: bigint, ctx: StrictWalk): TranslationFault {
+    const last = ctx.walk.at(-1);
+    const base = { ok: false as const, va, walk: ctx.walk, level: last?.level ?? null, entryAddress: last?.entryAddress ?? null, entry: last?.entry ?? null };
+    if (ctx.syserrMessage !== null && last) {
+      const why = ctx.readFault?.reason ?? 'the entry could not be read';
+      return {
+        ...base, kind: 'entry-unreadable', errno: ctx.readFault?.errno,
+        reason: `${last.name} (level ${last.level}) at PA ${hex(last.entryAddress)} could not be read: ${why}`,
+      };
+    }
+    if (ctx.errMessage !== null && last?.entry !== undefined) {
+      return { ...base, kind: 'not-present', reason: `${last.name} (level ${last.level}) at PA ${hex(last.entryAddress)} is not present (entry ${hex(last.entry)})` };
+    }
+    if (ctx.errMessage !== null) return { ...base, kind: 'out-of-range', reason: `VA ${hex(va)}: ${ctx.errMessage}` };
+    // Only aarch64 fails without a message: TCR_EL1 gives no usable granule or VA size.
+    return { ...base, kind: 'bad-entry', reason: 'TCR_EL1 describes no usable translation (granule or T1SZ)' };
+  }
+
+  async read(va: bigint, length: number): Promise<StrictRead> {
+    const out = new StrictReadBuilder(length);
+    let done = 0;
+    while (done < length) {
+      const cur = va + BigInt(done);
+      const left = length - done;
+      const tr = await this.translate(cur);
+      if (tr.ok) {
+        const inPage = Number(cur & BigInt(tr.pageSize - 1));
+        const n = Math.min(left, tr.pageSize - inPage);
+        const got = await this.physical.read(tr.pa, n);
+        out.data.set(got.data, done);
+        for (const f of got.faults) {
+          out.fault({ ...f, offset: done + f.offset, address: cur + BigInt(f.offset), reason: `VA ${hex(cur + BigInt(f.offset))} → ${f.reason}` });
+        }
+        done += n;
+        continue;
+      }
+      const n = Math.min(left, faultSpan(cur, tr, this.range));
+      out.fault({ offset: done, length: n, kind: tr.kind, reason: tr.reason, address: cur, walk: tr.walk, ...(tr.errno ? { errno: tr.errno } : {}) });
+      done += n;
+    }
+    return out.finish();
+  }
+}
+
+/** How far a translation fault at cur reaches: the rest of the range the failing entry covers. */
+function faultSpan(cur: bigint, tr: TranslationFault, range: VaRange): number {
+  const failed = tr.walk.at(-1);
+  let end: bigint;
+  if (tr.kind === 'out-of-range') end = range.holds(cur) ? VA_LIMIT : range.next(cur);
+  else if (failed?.span) end = (cur / failed.span + 1n) * failed.span;
+  else end = VA_LIMIT;
+  const n = end - cur;
+  return n > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(n);
+}
+
+/** A virtual space with no memory: the dump header is not set up yet. */
+export function noHeaderVirtual(pointerSize: 4 | 8, littleEndian: boolean): VirtualSpace {
+  const reason = 'no dump header is set up, so there is no memory to read';
+  return {
+    pointerSize, littleEndian,
+    translate: async (va) => ({ ok: false, va, kind: 'no-header', level: null, entryAddress: null, entry: null, walk: [], reason }),
+    read: async (va, length) => wholeFault(length, { kind: 'no-header', address: va, reason }),
+  };
+}
