@@ -84,6 +84,10 @@ export function describe(p: Partition): string {
 }
 
 /** The partition a user named (`--partition 2`, `--partition b`). */
+/** A partition by its number or disklabel letter, else by its GPT name when exactly one has it. */
 export function findPartition(map: PartitionMap, id: string): Partition | undefined {
-  return map.partitions.find((p) => p.id === id.toLowerCase());
+  const byId = map.partitions.find((p) => p.id === id.toLowerCase());
+  if (byId) return byId;
+  const named = map.partitions.filter((p) => p.scheme === 'gpt' && p.name === id);
+  return named.length === 1 ? named[0] : undefined;
 }

@@ -31,7 +31,7 @@ function withDumpOptions(cmd: Command, kernelRequired = true): Command {
   (kernelRequired ? cmd.requiredOption('--kernel <file>', 'kernel ELF image (namelist)') : cmd.option('--kernel <file>', 'kernel ELF image (namelist)'))
     .requiredOption('--dump <file>', 'dump device, dump image, or savecore core file (.core or .core.gz)')
     .option('--dump-offset <bytes>', 'offset of the dump header (dumplo * 512); decimal or 0x-hex')
-    .option('--partition <id>', 'the dump device is this partition of --dump (GPT/MBR number or disklabel letter); --dump-offset counts from its start')
+    .option('--partition <id>', 'the dump device is this partition of --dump (GPT/MBR number, disklabel letter or GPT name); --dump-offset counts from its start')
     .addOption(machineOption())
     .option('--json', 'print one JSON object on stdout');
   return cmd;
