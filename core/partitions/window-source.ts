@@ -8,6 +8,8 @@ export class WindowSource implements DumpSource {
   readonly kind;
   readonly name: string;
   pwrite?: (buf: Uint8Array, offset: number) => Promise<number>;
+  /** The base's fsync: a write through the window is on the medium when this resolves. */
+  sync?: () => Promise<void>;
 
   constructor(readonly base: DumpSource, readonly start: number, readonly length: number, name?: string) {
     if (!Number.isSafeInteger(start) || !Number.isSafeInteger(length) || start < 0 || length < 0) {
@@ -22,6 +24,7 @@ export class WindowSource implements DumpSource {
         return write(buf, this.start + offset);
       };
     }
+    if (base.sync) this.sync = base.sync.bind(base);
   }
 
   get size(): number {

@@ -50,8 +50,10 @@ export interface OpenedDump {
   mkheader: number | null;
   /** The dump as read (decompressed for .gz). */
   dump: DumpSource;
-  /** The file or device itself (the partition's window onto it with --partition). */
+  /** The dump device: the file or device itself, or the partition's window onto it with --partition. */
   rawDump: DumpSource;
+  /** The file or device opened (the whole disk with --partition; else the same as rawDump). */
+  device: DumpSource;
   /** The partition the dump device is, with its absolute start on the disk. */
   partition: Partition | null;
   compressed: boolean;
@@ -95,7 +97,7 @@ export async function openDump(opts: OpenDumpOptions): Promise<OpenedDump> {
     let mkheader: number | null = null;
     if (!kd.hasHeader && opts.dumpOffset !== undefined) mkheader = await kd.mkheader(opts.dumpOffset);
     const namelist = await chooseNamelist(kd, kernel, opts, compressed);
-    return { kd, mkheader, dump, rawDump, partition, compressed, kernel, namelist, close: closeAll };
+    return { kd, mkheader, dump, rawDump, device: disk, partition, compressed, kernel, namelist, close: closeAll };
   } catch (e) {
     await closeAll();
     throw e;
