@@ -3,9 +3,10 @@
 import { sizeText } from '../../core/partitions/index.ts';
 import { surveyDisk } from '../disks/survey.ts';
 import { openSource } from '../sources/node-source.ts';
+import { isImageSet, verifyImage, type ImageVerification } from '../sources/image-set.ts';
 import type { Emitter } from './output.ts';
 
-export async function disksCommand(args: { device: string; all?: boolean; kernel?: string; quick?: boolean }, out: Emitter): Promise<number> {
+export async function disksCommand(args: { device: string; all?: boolean; kernel?: string; quick?: boolean; verifyImage?: boolean }, out: Emitter): Promise<number> {
   let src;
   let kernel = null;
   try {
@@ -19,8 +20,17 @@ export async function disksCommand(args: { device: string; all?: boolean; kernel
   }
   try {
     const s = await surveyDisk(src, { allPartitions: args.all, kernel, quick: args.quick });
+    let verification: ImageVerification | null = null;
+    if (args.verifyImage && isImageSet(src)) verification = await verifyImage(src);
+    const image = isImageSet(src)
+      ? {
+          format: src.image.format, files: src.image.files,
+          ...(src.image.ewf ? { storedMd5: src.image.ewf.md5, storedSha1: src.image.ewf.sha1, chunkSize: src.image.ewf.chunkSize } : {}),
+          ...(args.verifyImage ? { verification } : {}),
+        }
+      : null;
     const result = {
-      device: args.device, size: s.size, schemes: s.map.schemes, warnings: s.map.warnings,
+      device: args.device, size: s.size, image, schemes: s.map.schemes, warnings: s.map.warnings,
       partitions: s.map.partitions, searched: s.searched, bytesRead: s.bytesRead,
       dumps: s.dumps.map((d) => ({
         partition: d.partition?.id ?? null, partitionName: d.partition?.name ?? null, partitionType: d.partition?.typeName ?? null,
@@ -31,7 +41,14 @@ export async function disksCommand(args: { device: string; all?: boolean; kernel
       })),
     };
     out.result(result, () => {
-      const lines = [`${args.device}: ${sizeText(s.size)}, ${s.map.schemes.length ? s.map.schemes.map((x) => x.toUpperCase()).join(' + ') : 'no partition map'}`];
+      const what = image ? ` (${image.format === 'e01' ? 'E01' : 'split raw'} image, ${image.files.length} ${image.format === 'e01' ? 'segment ' : ''}files)` : '';
+      const lines = [`${args.device}: ${sizeText(s.size)}, ${s.map.schemes.length ? s.map.schemes.map((x) => x.toUpperCase()).join(' + ') : 'no partition map'}${what}`];
+      if (args.verifyImage && !image) lines.push('--verify-image: not an E01 or split raw image; nothing stored to verify against');
+      if (verification) {
+        const v = verification;
+        const one = (k: 'md5' | 'sha1') => (v[k].stored === null ? `${k.toUpperCase()} not stored (computed ${v[k].computed})` : `${k.toUpperCase()} ${v[k].stored === v[k].computed ? 'matches' : `MISMATCH: stored ${v[k].stored}, computed ${v[k].computed}`}`);
+        lines.push(`image verification: ${v.ok === null ? 'no stored hash' : v.ok ? 'ok' : 'FAILED'}; ${one('md5')}; ${one('sha1')}`);
+      }
       for (const p of s.map.partitions) {
         lines.push(`  ${p.id.padEnd(3)} ${p.name.slice(0, 20).padEnd(20)} ${p.typeName.padEnd(28)} start ${p.start} size ${p.size} (${sizeText(p.size)})${p.raw ? ' [whole disk]' : ''}${p.truncated ? ' [past the end of the disk]' : ''}`);
       }
@@ -43,7 +60,11 @@ export async function disksCommand(args: { device: string; all?: boolean; kernel
       }
       return lines;
     });
-    return 0;
+    return verification?.ok === false ? 1 : 0;
+  } catch (e) {
+    const error = (e as Error).message;
+    out.result({ device: args.device, error }, () => [`kvmdump: ${error}`]);
+    return 1;
   } finally {
     await kernel?.close();
     await src.close();

@@ -104,9 +104,12 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--all', 'search every partition, not just NetBSD swap')
     .option('--kernel <file>', 'kernel image for crash time and saved state (default: the dump\'s own ksyms)')
     .option('--quick', 'skip the crash time and saved state')
+    .option('--verify-image', 'for an E01 image: read it all and check the MD5/SHA-1 the imager stored')
     .option('--json', 'print one JSON object on stdout')
     .action(async (device: string, o: Opts) => {
-      setExit(await disksCommand({ device, all: Boolean(o.all), kernel: o.kernel as string | undefined, quick: Boolean(o.quick) }, makeEmitter(Boolean(o.json))));
+      setExit(await disksCommand({
+        device, all: Boolean(o.all), kernel: o.kernel as string | undefined, quick: Boolean(o.quick), verifyImage: Boolean(o.verifyImage),
+      }, makeEmitter(Boolean(o.json))));
     });
 
   program.command('serve').description('run the workbench in a browser: a token-protected server on 127.0.0.1')

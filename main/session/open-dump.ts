@@ -12,6 +12,7 @@ import { CachedSource } from '../../core/sources/cached.ts';
 import { isGzip } from '../../core/sources/gzip-format.ts';
 import { GzipSource } from '../../core/sources/gzip-source.ts';
 import { openSource } from '../sources/node-source.ts';
+import { ImageSetError } from '../sources/image-set.ts';
 import { loadOrBuildGzipIndex } from './gzip-index-cache.ts';
 import { openPartition, PartitionError } from '../disks/partition-source.ts';
 import type { Partition } from '../../core/partitions/index.ts';
@@ -138,7 +139,7 @@ async function openOrExplain(path: string, writable: boolean) {
     return await openSource(path, { writable });
   } catch (e) {
     const errno = errnoOf(e);
-    if (errno === 'EACCES' || errno === 'EPERM') throw new OpenError((e as Error).message);
+    if (errno === 'EACCES' || errno === 'EPERM' || e instanceof ImageSetError) throw new OpenError((e as Error).message);
     throw new OpenError(`${path}: ${strerror(errno)}`);
   }
 }

@@ -34,10 +34,15 @@ export function splitRawPart(first: string, n: number): string | null {
   return first.slice(0, -3) + String(n).padStart(3, '0');
 }
 
+/** A multi-file image that cannot be opened (as asked): its message says why, beyond strerror. */
+export class ImageSetError extends IoError {
+  override name = 'ImageSetError';
+}
+
 /** The read-only refusal every write path shows for these images. */
-export function readOnlyImageError(path: string, format: ImageSetInfo['format']): IoError {
+export function readOnlyImageError(path: string, format: ImageSetInfo['format']): ImageSetError {
   const what = format === 'e01' ? 'an E01 (Expert Witness) image' : 'a split raw image';
-  return new IoError('EROFS', `${path}: ${what} is read-only evidence: nothing is written to it (inval and savecore's invalidation refuse; save the dump and keep the image as it is)`);
+  return new ImageSetError('EROFS', `${path}: ${what} is read-only evidence: nothing is written to it (inval and savecore's invalidation refuse; save the dump and keep the image as it is)`);
 }
 
 /** node:zlib for EWF chunks: one zlib stream each, never more than `limit` bytes out. */
@@ -136,14 +141,14 @@ async function openRest(first: NodeSource, names: (n: number) => string | null, 
 }
 
 async function openEwf(path: string, first: NodeSource, open: (p: string) => Promise<NodeSource>): Promise<ImageSetSource> {
-  if (!/\.[Ee]01$/.test(path)) throw new IoError('EINVAL', `${path}: an EWF segment file; open the image by its first segment (the .E01 file)`);
+  if (!/\.[Ee]01$/.test(path)) throw new ImageSetError('EINVAL', `${path}: an EWF segment file; open the image by its first segment (the .E01 file)`);
   const files = await openRest(first, (n) => segmentName(path, n), open, EWF_LIMITS.segments);
   try {
     const ewf = await EwfSource.open(files, { inflate: nodeInflate, name: path });
     return new ImageSet(ewf, files, { format: 'e01', files: files.map((f) => f.name), ewf: ewf.info }, { ...first.identity, size: ewf.size });
   } catch (e) {
     for (const f of files.slice(1)) await f.close().catch(() => undefined);
-    if (e instanceof EwfError) throw new IoError('EINVAL', `${path}: not a readable E01 image: ${e.message}`);
+    if (e instanceof EwfError) throw new ImageSetError('EINVAL', `${path}: not a readable E01 image: ${e.message}`);
     throw e;
   }
 }
