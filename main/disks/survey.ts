@@ -20,6 +20,7 @@ export interface DiskSurvey {
   dumps: SurveyedDump[];
   /** The partitions searched (empty when the whole device was searched). */
   searched: string[];
+  /** Every byte read from the device: partition map, dump search and inspection. */
   bytesRead: number;
 }
 
@@ -33,21 +34,32 @@ export interface SurveyOptions {
   signal?: CancelSignal;
 }
 
-export async function surveyDisk(src: DumpSource, opts: SurveyOptions = {}): Promise<DiskSurvey> {
+/** Counts what is read through it. */
+class CountingSource implements DumpSource {
+  bytesRead = 0;
+  constructor(private readonly base: DumpSource) {}
+  get name() { return this.base.name; }
+  get kind() { return this.base.kind; }
+  get size() { return this.base.size; }
+  async pread(buf: Uint8Array, offset: number): Promise<number> {
+    const n = await this.base.pread(buf, offset);
+    this.bytesRead += Math.max(0, n);
+    return n;
+  }
+}
+
+export async function surveyDisk(device: DumpSource, opts: SurveyOptions = {}): Promise<DiskSurvey> {
+  const src = new CountingSource(device);
   const map = await readPartitionMap(src);
   let located: LocatedDump[];
   let searched: Partition[] = [];
-  let bytesRead = 0;
   if (map.partitions.length === 0) {
-    const counter = { bytesRead: 0 };
-    const hit = await locateInRange(src, 0, src.size, null, { signal: opts.signal }, counter);
+    const hit = await locateInRange(src, 0, src.size, null, { signal: opts.signal });
     located = hit ? [hit] : [];
-    bytesRead = counter.bytesRead;
   } else {
     const r = await locateDumps(src, map, { allPartitions: opts.allPartitions, signal: opts.signal });
     located = r.dumps;
     searched = r.searched;
-    bytesRead = r.bytesRead;
   }
   const dumps: SurveyedDump[] = [];
   for (const d of located) {
@@ -59,5 +71,5 @@ export async function surveyDisk(src: DumpSource, opts: SurveyOptions = {}): Pro
     }
     dumps.push({ ...d, details, summary: dumpSummary(d, details) });
   }
-  return { device: src.name, size: src.size, map, dumps, searched: searched.map((p) => p.id), bytesRead };
+  return { device: src.name, size: src.size, map, dumps, searched: searched.map((p) => p.id), bytesRead: src.bytesRead };
 }
