@@ -17,6 +17,7 @@ import { FileSource } from '../fixtures/file-source.ts';
 import { haveTools, run } from '../fixtures/disk-tools.ts';
 import { placeDump, sparseDisk, writeAt } from '../fixtures/disk-image.ts';
 import type { DumpImage } from '../fixtures/dump-image.ts';
+import { encodeDiskLabel } from '../fixtures/disklabel.ts';
 import { NOW } from './savecore-fixture.ts';
 
 const MiB = 1 << 20;
@@ -206,7 +207,6 @@ describe('split raw images', () => {
     mkdirSync(dir);
     const whole = join(dir, 'whole.raw');
     await sparseDisk(whole, 48 * MiB);
-    const { encodeDiskLabel } = await import('../fixtures/disklabel.ts');
     const b = { offset: 64, size: 48 * 2048 - 64, fstype: 1 };
     await writeAt(whole, 512, encodeDiskLabel([{ offset: 0, size: 0, fstype: 0 }, b]));
     const { dumplo } = await placeDump(whole, { start: b.offset * 512, size: b.size * 512 }, { flavour: 'i386', seed: 52 });
@@ -237,3 +237,47 @@ describe('split raw images', () => {
     expect(adler32(data)).toBe(z.readUInt32BE(z.length - 4));
   });
 });
+
+if (haveTools('sfdisk', 'ewfacquire')) {
+  describe('E01 of an MBR + disklabel disk and of a bare-disklabel disk', () => {
+    const kinds = {
+      'mbr-disklabel': async (raw: string) => {
+        await sparseDisk(raw, 64 * MiB);
+        run('sfdisk', ['--no-reread', '--no-tell-kernel', raw], 'label: dos\nstart=2048, size=129024, type=a9\n');
+        const swap = { offset: 2048 + 16 * 2048, size: 129024 - 16 * 2048, fstype: 1 };
+        await writeAt(raw, (2048 + 1) * 512, encodeDiskLabel([{ offset: 2048, size: 16 * 2048, fstype: 7 }, swap, { offset: 2048, size: 129024, fstype: 0 }]));
+        return { start: swap.offset * 512, size: swap.size * 512 };
+      },
+      'bare-disklabel': async (raw: string) => {
+        await sparseDisk(raw, 64 * MiB);
+        const swap = { offset: 64, size: 64 * 2048 - 64, fstype: 1 };
+        await writeAt(raw, 512, encodeDiskLabel([{ offset: 0, size: 0, fstype: 0 }, swap, { offset: 0, size: 64 * 2048, fstype: 0 }]));
+        return { start: swap.offset * 512, size: swap.size * 512 };
+      },
+    };
+    for (const [kind, make] of Object.entries(kinds)) {
+      it(`${kind}: disks finds the dump in partition b as on the raw disk, and savecore writes the same core`, async () => {
+        const raw = join(root, `${kind}.raw`);
+        const part = await make(raw);
+        const { img, dumplo } = await placeDump(raw, part, { flavour: 'i386', seed: 53 });
+        const kernel = join(root, `netbsd-${kind}`);
+        writeFileSync(kernel, img.kernel);
+        run('ewfacquire', ['-u', '-q', '-t', join(root, kind), '-c', 'deflate:fast', '-S', String(4 * MiB), raw]);
+        const e01 = join(root, `${kind}.E01`);
+        const a = kvmdump(['disks', e01, '--kernel', kernel, '--json']);
+        const b = kvmdump(['disks', raw, '--kernel', kernel, '--json']);
+        expect(a.code, a.stderr).toBe(0);
+        expect(a.json.dumps).toEqual(b.json.dumps);
+        expect(a.json.dumps.map((d: { partition: string; dumplo: number; state: string }) => [d.partition, d.dumplo, d.state])).toEqual([['b', dumplo, 'not-saved']]);
+        const dirs = [join(root, `${kind}-e01-crash`), join(root, `${kind}-raw-crash`)];
+        dirs.forEach((d) => mkdirSync(d));
+        const [x, y] = await Promise.all([
+          runSavecore({ directory: dirs[0], device: e01, partition: 'b', kernel, now: NOW, keep: true }),
+          runSavecore({ directory: dirs[1], device: raw, partition: 'b', kernel, now: NOW, keep: true }),
+        ]);
+        expect([x.status, y.status]).toEqual(['saved', 'saved']);
+        expect(readFileSync(x.files!.core).equals(readFileSync(y.files!.core))).toBe(true);
+      });
+    }
+  });
+}

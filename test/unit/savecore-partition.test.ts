@@ -137,3 +137,15 @@ if (haveTools('sfdisk')) {
     return { disk, kernel, img, dumplo, part };
   });
 }
+
+savecoreSuite('bare-disklabel', async () => {
+  const disk = join(root, 'bare.img');
+  await sparseDisk(disk, 96 * MiB);
+  const b = { offset: 64, size: 96 * 2048 - 64 - 16 * 2048, fstype: 1 };
+  await writeAt(disk, 512, encodeDiskLabel([{ offset: 64 + b.size, size: 16 * 2048, fstype: 7 }, b, { offset: 0, size: 96 * 2048, fstype: 0 }]));
+  const part = { id: 'b', start: b.offset * 512, size: b.size * 512 };
+  const { img, dumplo } = await placeDump(disk, part, { flavour: 'aarch64', seed: 43 });
+  const kernel = join(root, 'netbsd-bare');
+  writeFileSync(kernel, img.kernel);
+  return { disk, kernel, img, dumplo, part };
+});
