@@ -6,7 +6,7 @@ import { openSource } from '../sources/node-source.ts';
 import { isImageSet, verifyImage, type ImageVerification } from '../sources/image-set.ts';
 import type { Emitter } from './output.ts';
 
-export async function disksCommand(args: { device: string; all?: boolean; kernel?: string; quick?: boolean; verifyImage?: boolean }, out: Emitter): Promise<number> {
+export async function disksCommand(args: { device: string; all?: boolean; kernel?: string; quick?: boolean; verifyImage?: boolean; maxBytes?: number }, out: Emitter): Promise<number> {
   let src;
   let kernel = null;
   try {
@@ -19,7 +19,7 @@ export async function disksCommand(args: { device: string; all?: boolean; kernel
     return 1;
   }
   try {
-    const s = await surveyDisk(src, { allPartitions: args.all, kernel, quick: args.quick });
+    const s = await surveyDisk(src, { allPartitions: args.all, kernel, quick: args.quick, maxBytesPerPartition: args.maxBytes });
     let verification: ImageVerification | null = null;
     if (args.verifyImage && isImageSet(src)) verification = await verifyImage(src);
     const image = isImageSet(src)
@@ -31,7 +31,7 @@ export async function disksCommand(args: { device: string; all?: boolean; kernel
       : null;
     const result = {
       device: args.device, size: s.size, image, schemes: s.map.schemes, warnings: s.map.warnings,
-      partitions: s.map.partitions, searched: s.searched, bytesRead: s.bytesRead,
+      partitions: s.map.partitions, searched: s.searched, notes: s.notes, bytesRead: s.bytesRead,
       dumps: s.dumps.map((d) => ({
         partition: d.partition?.id ?? null, partitionName: d.partition?.name ?? null, partitionType: d.partition?.typeName ?? null,
         partitionStart: d.partition?.start ?? 0, partitionSize: d.partition?.size ?? s.size,
@@ -53,6 +53,7 @@ export async function disksCommand(args: { device: string; all?: boolean; kernel
         lines.push(`  ${p.id.padEnd(3)} ${p.name.slice(0, 20).padEnd(20)} ${p.typeName.padEnd(28)} start ${p.start} size ${p.size} (${sizeText(p.size)})${p.raw ? ' [whole disk]' : ''}${p.truncated ? ' [past the end of the disk]' : ''}`);
       }
       for (const w of s.map.warnings) lines.push(`warning: ${w}`);
+      for (const n of s.notes) lines.push(`note: ${n}`);
       if (s.dumps.length === 0) lines.push(s.map.partitions.length ? `no dump found in ${s.searched.length ? `partition${s.searched.length > 1 ? 's' : ''} ${s.searched.join(', ')}` : 'any NetBSD swap partition (try --all)'}` : 'no dump found');
       for (const d of result.dumps) {
         lines.push(`dump: ${d.summary}`);

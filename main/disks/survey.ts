@@ -3,7 +3,7 @@
 // CLI's `kvmdump disks` and the app's Devices list share it.
 
 import {
-  dumpSummary, inspectDump, locateDumps, locateInRange, readPartitionMap, WindowSource,
+  dumpSummary, inspectDump, sizeText, locateDumps, locateInRange, readPartitionMap, WindowSource,
   type DumpDetails, type LocatedDump, type Partition, type PartitionMap,
 } from '../../core/partitions/index.ts';
 import type { CancelSignal, DumpSource } from '../../core/source.ts';
@@ -22,6 +22,8 @@ export interface DiskSurvey {
   searched: string[];
   /** Every byte read from the device: partition map, dump search and inspection. */
   bytesRead: number;
+  /** What was not searched in full (maxBytesPerPartition). */
+  notes: string[];
 }
 
 export interface SurveyOptions {
@@ -31,6 +33,11 @@ export interface SurveyOptions {
   kernel?: DumpSource | null;
   /** Skip the crash time and state (no symbol search). */
   quick?: boolean;
+  /**
+   * Read at most this much of each partition (or of a device without a partition map), backwards
+   * from its end: a dump larger than this is not found (a full scan still finds it). Default: all.
+   */
+  maxBytesPerPartition?: number;
   signal?: CancelSignal;
 }
 
@@ -53,13 +60,20 @@ export async function surveyDisk(device: DumpSource, opts: SurveyOptions = {}): 
   const map = await readPartitionMap(src);
   let located: LocatedDump[];
   let searched: Partition[] = [];
+  const limit = opts.maxBytesPerPartition ?? Infinity;
+  const notes: string[] = [];
+  const partial = (what: string, size: number, found: boolean) => {
+    if (!found && size > limit) notes.push(`${what}: only the last ${sizeText(limit)} of ${sizeText(size)} searched; a larger dump needs a full scan`);
+  };
   if (map.partitions.length === 0) {
-    const hit = await locateInRange(src, 0, src.size, null, { signal: opts.signal });
+    const hit = await locateInRange(src, 0, src.size, null, { signal: opts.signal, maxBytesPerPartition: limit });
     located = hit ? [hit] : [];
+    partial('the whole device', src.size, hit !== null);
   } else {
-    const r = await locateDumps(src, map, { allPartitions: opts.allPartitions, signal: opts.signal });
+    const r = await locateDumps(src, map, { allPartitions: opts.allPartitions, signal: opts.signal, maxBytesPerPartition: limit });
     located = r.dumps;
     searched = r.searched;
+    for (const p of searched) partial(`partition ${p.id}`, p.size, located.some((d) => d.partition?.id === p.id));
   }
   const dumps: SurveyedDump[] = [];
   for (const d of located) {
@@ -71,5 +85,5 @@ export async function surveyDisk(device: DumpSource, opts: SurveyOptions = {}): 
     }
     dumps.push({ ...d, details, summary: dumpSummary(d, details) });
   }
-  return { device: src.name, size: src.size, map, dumps, searched: searched.map((p) => p.id), bytesRead: src.bytesRead };
+  return { device: src.name, size: src.size, map, dumps, searched: searched.map((p) => p.id), bytesRead: src.bytesRead, notes };
 }

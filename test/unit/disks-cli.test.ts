@@ -79,6 +79,14 @@ if (haveTools('sgdisk')) {
       expect(n.json.dumps[0].stateNote).toMatch(/^no kernel given, and /);
     });
 
+    it('--max-bytes bounds the search per partition, and says what was not searched', () => {
+      const r = kvmdump(['disks', disk, '--quick', '--max-bytes', String(MiB), '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.json.dumps).toEqual([]);
+      expect(r.json.notes).toEqual([`partition 2: only the last 1 MiB of ${Math.round(swap.size / MiB)} MiB searched; a larger dump needs a full scan`]);
+      expect(r.json.bytesRead).toBeLessThan(2 * MiB);
+    });
+
     it('scan --partition 2 reports offsets relative to the partition, and the absolute one', () => {
       const r = kvmdump(['scan', '--dump', disk, '--partition', '2', '--json']);
       expect(r.code).toBe(0);

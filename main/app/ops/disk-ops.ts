@@ -11,7 +11,7 @@ import { openFailure } from './dump-ops.ts';
 
 export function surveyResult(path: string, s: DiskSurvey, image: DiskSurveyResult['image']): DiskSurveyResult {
   return {
-    path, size: s.size, image, schemes: s.map.schemes, warnings: s.map.warnings, bytesRead: s.bytesRead,
+    path, size: s.size, image, schemes: s.map.schemes, warnings: [...s.map.warnings, ...s.notes], bytesRead: s.bytesRead,
     partitions: s.map.partitions.map((p) => ({ id: p.id, name: p.name, typeName: p.typeName, netbsdKind: p.kind, start: p.start, size: p.size })),
     dumps: s.dumps.map((d) => ({
       partition: d.partition?.id ?? null, partitionName: d.partition?.name ?? null, partitionType: d.partition?.typeName ?? null,
@@ -22,11 +22,18 @@ export function surveyResult(path: string, s: DiskSurvey, image: DiskSurveyResul
   };
 }
 
+/**
+ * The Devices list surveys every readable whole disk each time it is shown: each partition is
+ * searched backwards from its end for at most this much (a dump of up to this size is found; a
+ * larger one, or none, costs no more than this). An image asked for in the Open view is searched whole.
+ */
+export const DEVICE_LIST_SEARCH_LIMIT = 2 * 2 ** 30;
+
 /** Survey one disk or image by path. */
-export async function surveyPath(path: string): Promise<DiskSurveyResult> {
+export async function surveyPath(path: string, maxBytesPerPartition?: number): Promise<DiskSurveyResult> {
   const src = await openSource(path);
   try {
-    const s = await surveyDisk(src);
+    const s = await surveyDisk(src, { maxBytesPerPartition });
     const image = isImageSet(src) ? { format: src.image.format, files: src.image.files.length } : null;
     return surveyResult(path, s, image);
   } finally {
@@ -47,7 +54,7 @@ export async function withSurveys(list: DeviceList): Promise<DeviceList> {
   const devices = await Promise.all(list.devices.map(async (d): Promise<DeviceEntry> => {
     if (d.kind !== 'disk' || !d.readable) return d;
     try {
-      return { ...d, survey: await surveyPath(d.path), surveyError: null };
+      return { ...d, survey: await surveyPath(d.path, DEVICE_LIST_SEARCH_LIMIT), surveyError: null };
     } catch (e) {
       return { ...d, survey: null, surveyError: (e as Error).message };
     }
