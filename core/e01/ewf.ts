@@ -32,7 +32,8 @@ export const EWF_LIMITS = {
   sectionsPerSegment: 1 << 20,
   /** Largest chunk: 32768 sectors of 4 KiB would be 128 MiB; ewfacquire's largest is 16 MiB. */
   maxChunkBytes: 64 << 20,
-  maxTableEntries: 1 << 24,
+  /** EnCase writes at most 65534 entries per table; libewf reads up to 16375 or 65534 by version. */
+  maxTableEntries: 1 << 20,
   segments: 14971, // E01..E99, EAA..ZZZ
 } as const;
 
