@@ -82,6 +82,8 @@ interface ChunkRef {
   compressed: boolean;
 }
 
+/** Section type names are ASCII, NUL-padded (core has no TextDecoder). */
+const latin1 = (b: Uint8Array) => String.fromCharCode(...b);
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 
 async function readFully(src: DumpSource, offset: number, length: number, what: string): Promise<Uint8Array> {
@@ -176,7 +178,7 @@ export class EwfSource implements DumpSource {
         const stored = dv.getUint32(72, true);
         const computed = adler32(d, 0, 72);
         if (stored !== computed) throw new EwfError(`${seg.name}: section descriptor at offset ${at}: Adler-32 is 0x${stored.toString(16)}, computed 0x${computed.toString(16)}`);
-        const type = new TextDecoder('latin1').decode(d.subarray(0, 16)).replace(/\0.*$/s, '');
+        const type = latin1(d.subarray(0, 16)).replace(/\0.*$/s, '');
         const next = Number(dv.getBigUint64(16, true));
         const size = Number(dv.getBigUint64(24, true));
         const where = `${seg.name}: "${type}" section at offset ${at}`;
