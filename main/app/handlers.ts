@@ -20,6 +20,10 @@ import { savecorePreviewOp } from './ops/savecore-preview.ts';
 import { kernelObjectsOp } from './ops/object-ops.ts';
 import { invalOp, wrtheaderOp } from './ops/write-ops.ts';
 import { RecentFiles } from './recent.ts';
+import { BookmarkStore } from './bookmarks.ts';
+import { headerBytesOp, locateOp, memoryRegionsOp, stepRegionOp, symbolsAtOp } from './ops/viewer-ops.ts';
+import { saveMemoryOp, startFindOp } from './ops/find-ops.ts';
+import { exportBookmarksOp, listBookmarksOp, saveBookmarksOp } from './ops/bookmark-ops.ts';
 import { builtinServices } from './services.ts';
 import { SessionRegistry } from './sessions.ts';
 
@@ -44,6 +48,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     sessions: new SessionRegistry(deps.sessionLimits),
     jobs: new JobRegistry(),
     recent: new RecentFiles(deps.userDataDir),
+    bookmarks: new BookmarkStore(deps.userDataDir),
     services: deps.services ?? builtinServices,
     openDump: deps.openDump ?? openDump,
     startup: { initialSessionId: null, startupMessage: null },
@@ -78,6 +83,16 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     kernelObjects: (a) => kernelObjectsOp(ctx, a),
     readMemory: (a) => readMemoryOp(ctx, a),
     translate: (a) => translateOp(ctx, a),
+    locate: (a) => locateOp(ctx, a),
+    memoryRegions: (a) => memoryRegionsOp(ctx, a),
+    stepRegion: (a) => stepRegionOp(ctx, a),
+    symbolsAt: (a) => symbolsAtOp(ctx, a),
+    startFind: (a) => startFindOp(ctx, a),
+    saveMemory: (a) => saveMemoryOp(ctx, a),
+    listBookmarks: (a) => listBookmarksOp(ctx, a),
+    saveBookmarks: (a) => saveBookmarksOp(ctx, a),
+    exportBookmarks: (a) => exportBookmarksOp(ctx, a),
+    headerBytes: (a) => headerBytesOp(ctx, a),
   };
   const policy = { allowWrite: deps.allowWrite, onInternalError: deps.onInternalError };
   const call = (op: unknown, args: unknown, context?: CallContext) => dispatch(impl, policy, op, args, context);

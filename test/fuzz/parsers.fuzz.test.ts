@@ -10,6 +10,7 @@ import { IoError } from '../../core/errno.ts';
 import { fdnlist } from '../../core/format/nlist.ts';
 import { symbolsFromDump } from '../../core/ksyms/discover.ts';
 import { Kvm } from '../../core/kvm.ts';
+import { dumpView } from '../../core/kvm/view.ts';
 import { MACHINES } from '../../core/machines/index.ts';
 import { MAX_DECODED_SEGMENTS } from '../../core/machines/segment-table.ts';
 import { MemorySource, type DumpSource, type SourceKind } from '../../core/source.ts';
@@ -171,7 +172,7 @@ describe('fuzz: ksyms state in a dump', () => {
       applyEdits(bytes, start, wide ? 1 << 20 : 256, list);
       const kd = await Kvm.open({ dump: new MemorySource(bytes), kernel: null });
       expect(await kd.mkheader(withKsyms.facts.dumpOff)).toBe(withKsyms.facts.headerSize);
-      const r = await symbolsFromDump(kd);
+      const r = await symbolsFromDump(dumpView(kd));
       if (!r.ok) expect(r.reason).not.toBe('');
     }, 30);
   }, 600_000);
