@@ -62,6 +62,7 @@ describe.skipIf(!HAVE_CHROMIUM || !haveTools('sgdisk', 'ewfacquire'))('whole dis
     await page.getByTestId('summary-view').or(page.getByTestId('header-summary')).waitFor();
     const mag = img.facts.symbols.dumpmag;
     expect(await bytesAt(page, 'dumpmag', mag.va, 4)).toEqual(['01', '01', 'ca', '8f']);
+    expect(await page.getByTestId('open-partition').textContent()).toBe('partition 2');
     // Opened as NetBSD would see it: the partition, with dumplo relative to it.
     await page.getByTestId('tab-open').click();
     expect(await page.getByTestId('dump-path').inputValue()).toBe(disk);
