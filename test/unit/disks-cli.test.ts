@@ -96,6 +96,16 @@ if (haveTools('sgdisk')) {
       expect(t.stdout).toMatch(new RegExp(`^partition 2 \\(absolute offset ${swap.start + dumplo * 512}\\): offset ${dumplo * 512} \\(dumplo ${dumplo}\\): amd64`));
     });
 
+    it('scan of the whole disk says which partition each header is in, and its dumplo there', () => {
+      const r = kvmdump(['scan', '--dump', disk, '--json']);
+      expect(r.code).toBe(0);
+      expect(r.json.candidates.map((c: { offset: number; inPartition: unknown }) => [c.offset, c.inPartition])).toEqual([
+        [swap.start + dumplo * 512, { partition: '2', name: 'swap', type: 'NetBSD swap', dumplo }],
+      ]);
+      const t = kvmdump(['scan', '--dump', disk]);
+      expect(t.stdout.trim()).toMatch(new RegExp(`— in partition 2 'swap' \\(NetBSD swap\\) at dumplo ${dumplo}: --partition 2 --dump-offset ${dumplo * 512}$`));
+    });
+
     it('--partition makes --dump-offset partition-relative: the same answers as from the extracted partition', () => {
       const part = join(dir, 'gpt-swap.img');
       extract(disk, swap.start, swap.size, part);
