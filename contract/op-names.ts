@@ -12,6 +12,7 @@ export const OP_NAMES = [
   'startOpen',
   'closeDump',
   'scan',
+  'surveyDisk',
   'header',
   'mkheader',
   'wrtheader',

@@ -26,10 +26,15 @@ const op = <Result>() => <A extends z.ZodType>(args: A, opts: { writes?: boolean
 
 const session = z.strictObject({ sessionId });
 
+/** A partition of a whole disk or image: its number, disklabel letter or GPT name (36 UTF-16 units at most). */
+const partitionId = z.string().min(1).max(72);
+
 const openArgs = z.strictObject({
   kernelPath: filePath.optional(),
   dumpPath: filePath,
   dumpOffset: byteCount.optional(),
+  /** dumpPath is a whole disk or image and the dump device this partition of it; dumpOffset is relative to it. */
+  partition: partitionId.optional(),
   machine: machineName.optional(),
 });
 
@@ -57,6 +62,8 @@ export const operations = {
   startOpen: op<R.JobStarted>()(openArgs),
   closeDump: op<{ closed: boolean }>()(session),
   scan: op<R.ScanResult>()(z.strictObject({ path: filePath })),
+  /** A whole disk or image: its partition map and the dumps cpu_dumpconf left in its NetBSD swap partitions. */
+  surveyDisk: op<R.DiskSurveyResult>()(z.strictObject({ path: filePath })),
   header: op<R.HeaderInfo>()(session),
   mkheader: op<R.MkheaderResult>()(z.strictObject({ sessionId, dumpOffset: byteCount })),
   wrtheader: op<R.WrtheaderResult>()(z.strictObject({

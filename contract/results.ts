@@ -45,6 +45,56 @@ export interface DeviceEntry {
   headers: HeaderProbe[];
   /** The whole disk a partition belongs to. */
   parent: string | null;
+  /** A readable whole disk: its partitions and the dumps found in them (absent: not surveyed). */
+  survey?: DiskSurveyResult | null;
+  /** Why the survey failed. */
+  surveyError?: string | null;
+}
+
+/** A partition of a whole disk or image, as its partition map lists it. */
+export interface DiskPartitionInfo {
+  /** What --partition takes: GPT/MBR number or disklabel letter. */
+  id: string;
+  name: string;
+  typeName: string;
+  /** NetBSD's reading of the type: swap, ffs, lfs, raid, ccd, cgd, netbsd-mbr, other. */
+  netbsdKind: string;
+  start: number;
+  size: number;
+}
+
+/** A dump found where cpu_dumpconf puts it (the end of a swap partition, or block 8). */
+export interface FoundDump {
+  partition: string | null;
+  partitionName: string | null;
+  partitionType: string | null;
+  partitionStart: number;
+  partitionSize: number;
+  /** Blocks, relative to the partition, as the crashed kernel had it. */
+  dumplo: number;
+  /** dumplo × 512: what to open the partition with. */
+  dumpOffset: number;
+  /** The header's byte offset on the whole disk. */
+  absoluteOffset: number;
+  machine: MachineName;
+  memoryBytes: number;
+  crashTime: number | null;
+  state: 'not-saved' | 'invalidated' | 'unknown';
+  stateNote: string;
+  /** "partition 2 'swap': amd64 dump, 63 MiB, crashed 2026-11-02 14:03 UTC, not yet saved" */
+  summary: string;
+}
+
+export interface DiskSurveyResult {
+  path: string;
+  size: number;
+  /** A multi-file image (E01 segments, split raw parts), or null for one file or device. */
+  image: { format: 'e01' | 'split-raw'; files: number } | null;
+  schemes: string[];
+  partitions: DiskPartitionInfo[];
+  dumps: FoundDump[];
+  warnings: string[];
+  bytesRead: number;
 }
 
 export interface DeviceList {
@@ -59,6 +109,8 @@ export interface RecentEntry {
   dumpPath: string;
   dumpOffset: number | null;
   machine: MachineName | null;
+  /** The partition of dumpPath that was the dump device (dumpOffset relative to it). */
+  partition?: string | null;
   openedAt: string;
   /** Which of its files no longer exist (set when the list is read). */
   gone?: ('dump' | 'kernel')[];
@@ -87,6 +139,8 @@ export interface HeaderInfo {
   /** kvm_dump_mkheader's return when it ran at open, else null. */
   mkheader: number | null;
   dumpOffsetAsked: number | null;
+  /** With a partition: which one, and where it starts on the disk (dumpOffsetAsked is relative to it). */
+  partition: { id: string; name: string; typeName: string; start: number; size: number } | null;
   /** kd->dump_off: the file offset of the first memory byte. */
   dumpOff: number | null;
   machine: MachineName | null;

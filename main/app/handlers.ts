@@ -9,6 +9,7 @@ import { openDump } from '../session/open-dump.ts';
 import type { HandlerContext, HandlerDeps } from './context.ts';
 import { dispatch, type CallContext, type Implementations } from './dispatch.ts';
 import { JobRegistry, type JobListener } from './jobs.ts';
+import { surveyDiskOp } from './ops/disk-ops.ts';
 import { appInfoOp, forgetRecentOp, listDevicesOp, listRecentOp, pickFileOp, pickSaveFileOp } from './ops/app-ops.ts';
 import { closeDumpOp, headerOp, mkheaderOp, openDumpOp, scanOp, startOpenOp, startScanOp } from './ops/dump-ops.ts';
 import { cancelJobOp, jobStatusOp, startSavecoreOp, triageOp } from './ops/job-ops.ts';
@@ -63,6 +64,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     startOpen: (a) => startOpenOp(ctx, a),
     closeDump: (a) => closeDumpOp(ctx, a),
     scan: (a, c) => scanOp(ctx, a, c.signal),
+    surveyDisk: (a) => surveyDiskOp(ctx, a),
     startScan: (a) => startScanOp(ctx, a),
     header: (a) => headerOp(ctx, a),
     mkheader: (a) => mkheaderOp(ctx, a),

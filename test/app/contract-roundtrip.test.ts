@@ -51,6 +51,7 @@ function calls(): Record<OpName, unknown> {
     openDump: { kernelPath: files.kernelPath, dumpPath: files.dumpPath, dumpOffset: files.dumpOffset },
     closeDump: { sessionId: 's00000000deadbeef' },
     scan: { path: files.dumpPath },
+    surveyDisk: { path: files.dumpPath },
     header: { sessionId },
     mkheader: { sessionId, dumpOffset: files.dumpOffset },
     wrtheader: { sessionId, dumpsize: 4096, outPath: join(files.dir, 'exists-already') },
