@@ -27,8 +27,10 @@ async function sparseDump(workDir, name, opts) {
 }
 
 /** kvmdump serve with the dump opened at start; resolves with its URL. */
-function serve(d) {
-  const child = spawn(process.execPath, [BIN, 'serve', '--dump', d.image, '--kernel', d.kernel, '--dump-offset', String(d.headerOff)], { stdio: ['ignore', 'pipe', 'inherit'] });
+function serve(d, workDir) {
+  // Its own configuration directory: a benchmark never touches the user's recent list or bookmarks.
+  const env = { ...process.env, XDG_CONFIG_HOME: join(workDir, 'viewer-config') };
+  const child = spawn(process.execPath, [BIN, 'serve', '--dump', d.image, '--kernel', d.kernel, '--dump-offset', String(d.headerOff)], { stdio: ['ignore', 'pipe', 'inherit'], env });
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (b) => {
@@ -40,8 +42,8 @@ function serve(d) {
   });
 }
 
-async function measure(browser, d) {
-  const server = await serve(d);
+async function measure(browser, d, workDir) {
+  const server = await serve(d, workDir);
   const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   const cdp = await page.context().newCDPSession(page);
   try {
@@ -133,8 +135,8 @@ export default async function run(ctx) {
   const runs = { small: [], big: [] };
   try {
     for (let i = 0; i < Math.max(3, ctx.runs); i++) {
-      runs.small.push(await measure(browser, small));
-      runs.big.push(await measure(browser, big));
+      runs.small.push(await measure(browser, small, ctx.workDir));
+      runs.big.push(await measure(browser, big, ctx.workDir));
     }
   } finally {
     await browser.close();

@@ -62,6 +62,9 @@ describe.skipIf(!HAVE_CHROMIUM)('the Memory view in Chromium', () => {
         await openThroughUi(page, { dumpPath: files.dump, kernelPath: files.kernel, dumpOffset: img.facts.dumpOff });
         await page.getByTestId('tab-hex').click();
         const dm = img.facts.symbols.dumpmag!;
+        // Go-to completes symbol names as they are typed.
+        await page.getByTestId('goto-input').fill('dumpm');
+        await expect.poll(() => page.locator('#goto-symbols option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value))).toContain('dumpmag');
         await goto(page, 'dumpmag');
         expect(await cellsAt(page, dm.va, 4)).toEqual(['01', '01', 'ca', '8f']);
         await expect.poll(() => page.getByTestId('cursor-symbol').textContent()).toBe('<dumpmag>');
@@ -108,6 +111,22 @@ describe.skipIf(!HAVE_CHROMIUM)('the Memory view in Chromium', () => {
         await page.getByTestId('copy-c').click();
         await expect.poll(() => page.getByTestId('copied-text').textContent()).toContain('unsigned char data[4] = {\n  0x01, 0x01, 0xca, 0x8f\n};');
         await page.keyboard.press('Escape');
+        await expect.poll(() => page.getByTestId('selection-bar').count()).toBe(0);
+        // A mouse drag over four cells selects them too.
+        const dm = img.facts.symbols.dumpmag!;
+        const cells = page.locator(`[data-address="${hex(dm.va - (dm.va % 16n))}"] .bytes .cell`);
+        const first = Number(dm.va % 16n);
+        await cells.nth(first).hover();
+        await page.mouse.down();
+        await cells.nth(first + 3).hover();
+        await page.mouse.up();
+        await expect.poll(() => page.getByTestId('selection-range').textContent()).toContain(`selected 4 bytes: ${hex(dm.va)}–${hex(dm.va + 3n)}`);
+        await page.keyboard.press('Escape');
+        // The gutter names a symbol that starts on the row (the last one starting there).
+        const rowVa = dm.va - (dm.va % 16n);
+        const startingHere = Object.entries(img.facts.symbols).filter(([, f]) => f.va >= rowVa && f.va < rowVa + 16n).map(([n]) => n);
+        expect(startingHere).toContain('dumpmag');
+        await expect.poll(async () => startingHere.includes((await page.locator(`[data-address="${hex(rowVa)}"] [data-testid="gutter"]`).textContent()) ?? '')).toBe(true);
       });
 
       test('find a known string and a known pointer; follow the pointer and come back', async () => {
