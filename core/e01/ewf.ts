@@ -73,6 +73,8 @@ interface Table {
   firstChunk: number;
   /** Where the last chunk's data ends. */
   dataEnd: number;
+  /** An Adler-32 follows the entries (EnCase 2+; SMART and EnCase 1 put the chunks right after them). */
+  footer: boolean;
 }
 
 interface ChunkRef {
@@ -109,19 +111,20 @@ export function isEwfSignature(first: Uint8Array): boolean {
 
 /**
  * The name of segment `n` (1-based) after `first`: .E01 … .E99, then .EAA … .EZZ, .FAA … .ZZZ
- * (the case of the first segment's extension kept).
+ * (SMART images: .s01 … .s99, .saa … .zzz); the case of the first segment's extension is kept.
  */
 export function segmentName(first: string, n: number): string {
-  const m = /\.([Ee])01$/.exec(first);
-  if (!m) throw new EwfError(`${first}: an EWF image's first segment file name ends in .E01`);
-  const upper = m[1] === 'E';
+  const m = /\.([EeSs])01$/.exec(first);
+  if (!m) throw new EwfError(`${first}: an EWF image's first segment file name ends in .E01 (or .s01)`);
+  const upper = m[1] === m[1].toUpperCase();
+  const base = m[1].toUpperCase().charCodeAt(0);
   let ext: string;
-  if (n < 100) ext = `E${String(n).padStart(2, '0')}`;
+  if (n < 100) ext = `${String.fromCharCode(base)}${String(n).padStart(2, '0')}`;
   else {
     const k = n - 100; // 0 → EAA
-    const first3 = Math.floor(k / 676);
-    if (first3 > 'Z'.charCodeAt(0) - 'E'.charCodeAt(0)) throw new EwfError(`segment ${n} has no EWF file name (the last is .ZZZ)`);
-    ext = String.fromCharCode(69 + first3, 65 + Math.floor((k % 676) / 26), 65 + (k % 26));
+    const lead = Math.floor(k / 676);
+    if (base + lead > 90) throw new EwfError(`segment ${n} has no EWF file name (the last is .ZZZ)`);
+    ext = String.fromCharCode(base + lead, 65 + Math.floor((k % 676) / 26), 65 + (k % 26));
   }
   return first.slice(0, -3) + (upper ? ext : ext.toLowerCase());
 }
@@ -229,9 +232,13 @@ export class EwfSource implements DumpSource {
           if (n === 0 || n > EWF_LIMITS.maxTableEntries || dataAt + 24 + 4 * n > dataEnd) throw new EwfError(`${where}: ${n} entries do not fit its ${dataEnd - dataAt} bytes`);
           if (!Number.isSafeInteger(base) || base > seg.size) throw new EwfError(`${where}: base offset ${base} is past the end of the file`);
           if (chunks + n > volume.chunks) throw new EwfError(`${where}: ${chunks + n} chunks in the tables so far, the volume has ${volume.chunks}`);
-          // Chunk data ends with the "sectors" section it follows (EnCase 6+), else with the table itself (older).
-          const end = sectorsEnd !== null && sectorsEnd <= at ? sectorsEnd : at;
-          tables.push({ segment: s, entriesAt: dataAt + 24, count: n, base, firstChunk: chunks, dataEnd: end });
+          // Chunk data ends with the "sectors" section it follows; in SMART and EnCase 1 images it
+          // follows the entries inside the table section itself, and no checksum comes between.
+          const first = new DataView((await readFully(seg, dataAt + 24, 4, 'first table entry')).buffer).getUint32(0, true);
+          const entriesEnd = dataAt + 24 + 4 * n;
+          const inside = base + (first & 0x7fffffff) === entriesEnd;
+          const end = inside ? dataEnd : sectorsEnd !== null && sectorsEnd <= at ? sectorsEnd : at;
+          tables.push({ segment: s, entriesAt: dataAt + 24, count: n, base, firstChunk: chunks, dataEnd: end, footer: !inside });
           chunks += n;
           sectorsEnd = null;
         } else if (type === 'hash' && md5 === null) {
@@ -342,11 +349,13 @@ export class EwfSource implements DumpSource {
     if (hit) return hit;
     const t = this.tables[table];
     const seg = this.segments[t.segment];
-    const bytes = await readFully(seg, t.entriesAt, 4 * t.count + 4, 'chunk table entries');
+    const bytes = await readFully(seg, t.entriesAt, 4 * t.count + (t.footer ? 4 : 0), 'chunk table entries');
     const dv = new DataView(bytes.buffer);
-    const stored = dv.getUint32(4 * t.count, true);
-    const computed = adler32(bytes, 0, 4 * t.count);
-    if (stored !== computed) throw new IoError('EIO', `${seg.name}: chunk table entries at offset ${t.entriesAt}: Adler-32 is 0x${stored.toString(16)}, computed 0x${computed.toString(16)}`);
+    if (t.footer) {
+      const stored = dv.getUint32(4 * t.count, true);
+      const computed = adler32(bytes, 0, 4 * t.count);
+      if (stored !== computed) throw new IoError('EIO', `${seg.name}: chunk table entries at offset ${t.entriesAt}: Adler-32 is 0x${stored.toString(16)}, computed 0x${computed.toString(16)}`);
+    }
     const entries = new Uint32Array(t.count);
     for (let i = 0; i < t.count; i++) entries[i] = dv.getUint32(4 * i, true);
     this.tableCache.set(table, entries);

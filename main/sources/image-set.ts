@@ -141,7 +141,7 @@ async function openRest(first: NodeSource, names: (n: number) => string | null, 
 }
 
 async function openEwf(path: string, first: NodeSource, open: (p: string) => Promise<NodeSource>): Promise<ImageSetSource> {
-  if (!/\.[Ee]01$/.test(path)) throw new ImageSetError('EINVAL', `${path}: an EWF segment file; open the image by its first segment (the .E01 file)`);
+  if (!/\.[EeSs]01$/.test(path)) throw new ImageSetError('EINVAL', `${path}: an EWF segment file; open the image by its first segment (the .E01 file)`);
   const files = await openRest(first, (n) => segmentName(path, n), open, EWF_LIMITS.segments);
   try {
     const ewf = await EwfSource.open(files, { inflate: nodeInflate, name: path });

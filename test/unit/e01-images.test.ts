@@ -14,7 +14,7 @@ import { openSource } from '../../main/sources/node-source.ts';
 import { isImageSet, verifyImage } from '../../main/sources/image-set.ts';
 import { kvmdump } from '../fixtures/cli.ts';
 import { FileSource } from '../fixtures/file-source.ts';
-import { haveTools, run } from '../fixtures/disk-tools.ts';
+import { haveTools, run, toolPath } from '../fixtures/disk-tools.ts';
 import { placeDump, sparseDisk, writeAt } from '../fixtures/disk-image.ts';
 import type { DumpImage } from '../fixtures/dump-image.ts';
 import { encodeDiskLabel } from '../fixtures/disklabel.ts';
@@ -225,9 +225,30 @@ describe('split raw images', () => {
     await expect(openSource(join(dir, 'disk.001'), { writable: true })).rejects.toThrow(/a split raw image is read-only evidence/);
   });
 
+  it.skipIf(!toolPath('ewfacquire'))('every format ewfacquire writes (EnCase 2–7, FTK, linen, SMART) reads back as the raw image', async () => {
+    const raw = join(root, 'formats.raw');
+    let x = 12345;
+    const bytes = new Uint8Array(5 * MiB + 7 * 512).map((_, i) => (i % 4096 < 2048 ? ((x = (x * 1103515245 + 12345) >>> 0) >>> 24) : i & 0xff));
+    writeFileSync(raw, bytes);
+    for (const f of ['encase2', 'encase4', 'encase5', 'encase6', 'encase7', 'ftk', 'linen6', 'smart']) {
+      run('ewfacquire', ['-u', '-q', '-t', join(root, `fmt-${f}`), '-f', f, '-c', 'deflate:fast', '-S', String(MiB), raw]);
+      const first = join(root, `fmt-${f}.${f === 'smart' ? 's01' : 'E01'}`);
+      const src = await openSource(first);
+      try {
+        expect(isImageSet(src) && src.image.files.length, f).toBeGreaterThan(1);
+        expect(src.size, f).toBe(bytes.length);
+        const back = await readAt(src, 0, bytes.length);
+        expect(Buffer.from(back).equals(Buffer.from(bytes)), f).toBe(true);
+      } finally {
+        await src.close();
+      }
+    }
+  });
+
   it('segment names follow EWF: .E99 then .EAA … .EZZ, .FAA', () => {
     expect([1, 2, 99, 100, 101, 125, 126, 775, 776].map((n) => segmentName('x/img.E01', n).slice(-3))).toEqual(['E01', 'E02', 'E99', 'EAA', 'EAB', 'EAZ', 'EBA', 'EZZ', 'FAA']);
     expect(segmentName('img.e01', 100)).toBe('img.eaa');
+    expect([2, 100].map((n) => segmentName('img.s01', n))).toEqual(['img.s02', 'img.saa']);
   });
 
   it('adler32 matches zlib', async () => {

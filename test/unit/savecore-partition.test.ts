@@ -149,3 +149,29 @@ savecoreSuite('bare-disklabel', async () => {
   writeFileSync(kernel, img.kernel);
   return { disk, kernel, img, dumplo, part };
 });
+
+if (haveTools('sgdisk')) {
+  describe('savecore of a whole disk without --partition', () => {
+    it('finds the dump in the NetBSD swap partition through the map, makes it the dump device, and saves the same core', async () => {
+      const disk = join(root, 'auto.img');
+      await sparseDisk(disk, 128 * MiB);
+      run('sgdisk', ['-n', '1:2048:+32M', '-t', '1:49F48D5A-B10E-11DC-B99B-0019D1879648', '-n', '2:0:0', '-t', '2:49F48D32-B10E-11DC-B99B-0019D1879648', '-c', '2:swap', disk]);
+      const src = await FileSource.open(disk);
+      const p = (await readPartitionMap(src)).partitions[1];
+      await src.close();
+      const { img, dumplo } = await placeDump(disk, p, { flavour: 'amd64', seed: 44 });
+      const kernel = join(root, 'netbsd-auto');
+      writeFileSync(kernel, img.kernel);
+      const r = await runSavecore({ directory: freshDir('auto'), device: disk, kernel, now: NOW, keep: true });
+      expect(r.status, JSON.stringify(r.messages)).toBe('saved');
+      expect(r.messages).toContainEqual({ priority: 'notice', message: `the dump is in partition 2 'swap' (NetBSD swap) at dumplo ${dumplo}: it is the dump device` });
+      expect([r.partition?.id, r.dumpOffset, r.absoluteOffset]).toEqual(['2', dumplo * 512, p.start + dumplo * 512]);
+      const part = join(root, 'auto-part.img');
+      writeFileSync(part, readFileSync(disk).subarray(p.start, p.start + p.size));
+      expect(readFileSync(r.files!.core).equals(Buffer.from(expectedCore(img, readFileSync(part))))).toBe(true);
+      const m = JSON.parse(readFileSync(r.files!.manifest!, 'utf8'));
+      expect(m.partition.id).toBe('2');
+      expect(m.options.partition).toBe('2');
+    });
+  });
+}

@@ -16,7 +16,7 @@ import { objectsSectionsFor } from '../../session/debug-types.ts';
 import { namelistFromDump, openDump, OpenError, type OpenedDump } from '../../session/open-dump.ts';
 import { openSource, type NodeSource } from '../../sources/node-source.ts';
 import { openPartition, PartitionError } from '../../disks/partition-source.ts';
-import { locateInRange, type Partition } from '../../../core/partitions/index.ts';
+import { locateDumps, locateInRange, readPartitionMap, type LocatedDump, type Partition } from '../../../core/partitions/index.ts';
 import { AuditLog, bigintAsHex } from './audit.ts';
 import { takeBounds } from './bounds.ts';
 import {
@@ -102,6 +102,8 @@ class SavecoreRun {
   private readonly kernelName: string;
   private readonly pageSize: number;
   private readonly now: number;
+  /** The partition of the device that is the dump device: asked for, or where the dump was found. */
+  private partition: string | undefined;
 
   constructor(
     private readonly opts: SavecoreOptions,
@@ -111,6 +113,7 @@ class SavecoreRun {
     this.kernelName = opts.kernel ?? '(null)';
     this.pageSize = opts.pageSize ?? DEFAULT_PAGE_SIZE;
     this.now = opts.now ?? Math.floor(Date.now() / 1000);
+    this.partition = opts.partition;
     // -n only looks: it leaves no trace in the directory.
     this.audit = AuditLog.inDirectory(opts.directory, !opts.testOnly);
     this.result = {
@@ -187,7 +190,7 @@ class SavecoreRun {
     let opened: OpenedDump;
     try {
       opened = await openDump({
-        kernelPath: o.kernel, dumpPath: o.device, partition: o.partition, writable: false, signal: this.ctl.signal, wrapDevice: this.ctl.hooks?.wrapDevice,
+        kernelPath: o.kernel, dumpPath: o.device, partition: this.partition, writable: false, signal: this.ctl.signal, wrapDevice: this.ctl.hooks?.wrapDevice,
       });
     } catch (e) {
       if (!(e instanceof OpenError)) throw e;
@@ -222,10 +225,30 @@ class SavecoreRun {
     try {
       let scanned: DumpSource = src;
       let located: ScanCandidate | null = null;
-      if (o.partition !== undefined) {
-        const view = await openPartition(src, o.partition);
+      let hit: LocatedDump | null = null;
+      if (o.partition === undefined) {
+        // A whole disk or image: the dump where cpu_dumpconf put it in a NetBSD swap partition,
+        // found in seconds, before any full scan. Exactly one makes that partition the dump device.
+        const map = await readPartitionMap(src);
+        if (map.partitions.length) {
+          const found = await locateDumps(src, map, { signal: this.ctl.signal });
+          if (found.dumps.length === 1 && found.dumps[0].partition) {
+            const p = found.dumps[0].partition;
+            this.partition = p.id;
+            hit = found.dumps[0];
+            this.log('notice', `the dump is in partition ${p.id}${p.name !== p.id ? ` '${p.name}'` : ''} (${p.typeName}) at dumplo ${found.dumps[0].dumplo}: it is the dump device`);
+          } else if (found.dumps.length > 1) {
+            for (const d of found.dumps) this.log('warning', `dump in partition ${d.partition?.id} at dumplo ${d.dumplo}: ${d.machine}, ${d.memoryBytes} bytes of memory`);
+            this.log('err', `${found.dumps.length} dumps found on ${o.device}; choose one with --partition`);
+            await this.refuse('choose-dump', 'several dumps found in the partitions');
+            return null;
+          }
+        }
+      }
+      if (this.partition !== undefined) {
+        const view = await openPartition(src, this.partition);
         scanned = view.source;
-        const hit = await locateInRange(scanned, 0, scanned.size, view.partition, { signal: this.ctl.signal });
+        hit ??= await locateInRange(scanned, 0, scanned.size, view.partition, { signal: this.ctl.signal });
         if (hit) {
           located = {
             offset: hit.dumplo * 512, machine: hit.machine, headerSize: hit.headerSize, segments: hit.segments, memoryBytes: hit.memoryBytes,
@@ -250,7 +273,7 @@ class SavecoreRun {
     }
     this.result.candidates = candidates;
     this.emit({ type: 'candidates', candidates });
-    await this.audit.append({ action: 'scan', device: o.device, ...(o.partition !== undefined ? { partition: o.partition } : {}), candidates });
+    await this.audit.append({ action: 'scan', device: o.device, ...(this.partition !== undefined ? { partition: this.partition } : {}), candidates });
     if (candidates.length === 1) return candidates[0].offset;
     if (candidates.length === 0 && (await this.isCoreFile())) return 0; // mkheader then says "already has a dump header"
     if (candidates.length === 0) {
@@ -269,7 +292,7 @@ class SavecoreRun {
   /** Whether the device is a savecore core file (format B, plain or .gz): scanning finds no dump in it. */
   private async isCoreFile(): Promise<boolean> {
     try {
-      const opened = await openDump({ kernelPath: this.opts.kernel, dumpPath: this.opts.device, partition: this.opts.partition, writable: false, signal: this.ctl.signal });
+      const opened = await openDump({ kernelPath: this.opts.kernel, dumpPath: this.opts.device, partition: this.partition, writable: false, signal: this.ctl.signal });
       const isCore = opened.kd.hasHeader;
       await opened.close();
       return isCore;
@@ -355,7 +378,7 @@ class SavecoreRun {
   private async clearOnly(opened: OpenedDump, offset: number): Promise<SavecoreResult> {
     this.emit({ type: 'phase', phase: 'invalidate' });
     const inv = await invalidateDump(this.opts.device, this.opts.kernel ?? null, offset, this.dumpNamelist(opened),
-      this.invalidationSteps({ device: this.opts.device, ...this.where(offset), reason: '-c' }), this.opts.partition);
+      this.invalidationSteps({ device: this.opts.device, ...this.where(offset), reason: '-c' }), this.partition);
     this.result.invalidation = inv;
     if (inv.status !== 'invalidated') this.log('err', `${this.opts.device}: kvm_dump_inval: ${inv.error}`);
     await this.audit.append({ action: 'invalidate', device: this.opts.device, ...this.where(offset), reason: '-c', ...inv });
@@ -480,7 +503,7 @@ class SavecoreRun {
       const changed = await this.deviceChanged(opened, save.core!.memoryLength, save.core!.memorySha256);
       const inv = changed
         ? { status: 'failed' as const, offset: null, length: null, error: changed }
-        : await invalidateDump(o.device, o.kernel ?? null, offset, this.dumpNamelist(opened), this.invalidationSteps({ ...base, manifest: manifestPath }), o.partition);
+        : await invalidateDump(o.device, o.kernel ?? null, offset, this.dumpNamelist(opened), this.invalidationSteps({ ...base, manifest: manifestPath }), this.partition);
       this.result.invalidation = inv;
       if (inv.status !== 'invalidated' && !changed) this.log('err', `${o.device}: kvm_dump_inval: ${inv.error}`);
       await this.audit.append({ action: 'invalidate', ...base, ...inv, memorySha256: save.core!.memorySha256 });
@@ -584,7 +607,7 @@ class SavecoreRun {
     return {
       clear: Boolean(o.clear), force: Boolean(o.force), testOnly: Boolean(o.testOnly), verbose: Boolean(o.verbose),
       compress: Boolean(o.compress), level: o.level ?? DEFAULT_LEVEL, keep: Boolean(o.keep), kernel: o.kernel ?? null,
-      dumpOffset: o.dumpOffset ?? null, partition: o.partition ?? null, now: this.now, pageSize: this.pageSize,
+      dumpOffset: o.dumpOffset ?? null, partition: this.partition ?? null, now: this.now, pageSize: this.pageSize,
       blockSize: o.blockSize ?? DEFAULT_BLOCK_SIZE, gzipChunkSize: o.compress ? o.gzipChunkSize ?? DEFAULT_GZIP_CHUNK : null,
     };
   }
