@@ -12,6 +12,7 @@ export const OP_NAMES = [
   'startOpen',
   'closeDump',
   'scan',
+  'surveyDisk',
   'header',
   'mkheader',
   'wrtheader',
@@ -30,6 +31,16 @@ export const OP_NAMES = [
   'kernelObjects',
   'readMemory',
   'translate',
+  'locate',
+  'memoryRegions',
+  'stepRegion',
+  'symbolsAt',
+  'startFind',
+  'saveMemory',
+  'listBookmarks',
+  'saveBookmarks',
+  'exportBookmarks',
+  'headerBytes',
 ] as const;
 
 export type OpName = (typeof OP_NAMES)[number];

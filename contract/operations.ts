@@ -26,10 +26,15 @@ const op = <Result>() => <A extends z.ZodType>(args: A, opts: { writes?: boolean
 
 const session = z.strictObject({ sessionId });
 
+/** A partition of a whole disk or image: its number, disklabel letter or GPT name (36 UTF-16 units at most). */
+const partitionId = z.string().min(1).max(72);
+
 const openArgs = z.strictObject({
   kernelPath: filePath.optional(),
   dumpPath: filePath,
   dumpOffset: byteCount.optional(),
+  /** dumpPath is a whole disk or image and the dump device this partition of it; dumpOffset is relative to it. */
+  partition: partitionId.optional(),
   machine: machineName.optional(),
 });
 
@@ -57,6 +62,8 @@ export const operations = {
   startOpen: op<R.JobStarted>()(openArgs),
   closeDump: op<{ closed: boolean }>()(session),
   scan: op<R.ScanResult>()(z.strictObject({ path: filePath })),
+  /** A whole disk or image: its partition map and the dumps cpu_dumpconf left in its NetBSD swap partitions. */
+  surveyDisk: op<R.DiskSurveyResult>()(z.strictObject({ path: filePath })),
   header: op<R.HeaderInfo>()(session),
   mkheader: op<R.MkheaderResult>()(z.strictObject({ sessionId, dumpOffset: byteCount })),
   wrtheader: op<R.WrtheaderResult>()(z.strictObject({
@@ -128,6 +135,40 @@ export const operations = {
   })),
   /** A kernel VA's translation with every level of the page-table walk, or the level it failed at. */
   translate: op<R.TranslateResult>()(z.strictObject({ sessionId, va: hexAddress })),
+  /** One address in all three spaces: its VA (the direct map's, for a PA), PA and dump-file offset. */
+  locate: op<R.LocateResult>()(z.strictObject({ sessionId, space: memorySpace, address: hexAddress })),
+  /** Where memory is in a space: mapped VA regions (from the page tables), segments, or the file. */
+  memoryRegions: op<R.MemoryRegionsResult>()(z.strictObject({ sessionId, space: memorySpace })),
+  /** The start of the next or previous mapped region from an address, skipping holes. */
+  stepRegion: op<R.RegionStepResult>()(z.strictObject({
+    sessionId, space: memorySpace, from: hexAddress, direction: z.enum(['next', 'previous']),
+  })),
+  /** The symbol holding or preceding each kernel VA (name + offset), for the status line, gutter and inspector. */
+  symbolsAt: op<R.SymbolsAtResult>()(z.strictObject({ sessionId, addresses: z.array(hexAddress).min(1).max(512) })),
+  /** Find a pattern over mapped VA pages or physical memory, as a job with progress and cancel. */
+  startFind: op<R.JobStarted>()(z.strictObject({
+    sessionId,
+    space: z.enum(['virtual', 'physical']),
+    kind: z.enum(['hex', 'ascii', 'utf16le', 'pointer']),
+    text: z.string().min(1).max(8192),
+    maxHits: z.number().int().min(1).max(10_000).optional(),
+  })),
+  /** Save bytes of a space to a new file (never over an existing one); refused when any byte is unreadable. */
+  saveMemory: op<R.SavedMemory>()(z.strictObject({
+    sessionId, space: memorySpace, address: hexAddress, length: z.number().int().min(1).max(1 << 30), path: filePath,
+  })),
+  /** The bookmarks of this dump (kept per dump identity in the user's application data). */
+  listBookmarks: op<R.BookmarkList>()(session),
+  saveBookmarks: op<R.BookmarkList>()(z.strictObject({
+    sessionId,
+    bookmarks: z.array(z.strictObject({
+      space: memorySpace, address: hexAddress, name: z.string().min(1).max(200), note: z.string().max(4000), createdAt: z.string().max(40),
+    })).max(5000),
+  })),
+  /** Write this dump's bookmarks as JSON to a new file. */
+  exportBookmarks: op<{ path: string; count: number }>()(z.strictObject({ sessionId, path: filePath })),
+  /** The header region's bytes with each decoded field's place in them. */
+  headerBytes: op<R.HeaderBytes>()(session),
 } satisfies Record<OpName, OpSpec<z.ZodType, unknown>>;
 
 export type Operations = typeof operations;

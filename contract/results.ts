@@ -45,6 +45,56 @@ export interface DeviceEntry {
   headers: HeaderProbe[];
   /** The whole disk a partition belongs to. */
   parent: string | null;
+  /** A readable whole disk: its partitions and the dumps found in them (absent: not surveyed). */
+  survey?: DiskSurveyResult | null;
+  /** Why the survey failed. */
+  surveyError?: string | null;
+}
+
+/** A partition of a whole disk or image, as its partition map lists it. */
+export interface DiskPartitionInfo {
+  /** What --partition takes: GPT/MBR number or disklabel letter. */
+  id: string;
+  name: string;
+  typeName: string;
+  /** NetBSD's reading of the type: swap, ffs, lfs, raid, ccd, cgd, netbsd-mbr, other. */
+  netbsdKind: string;
+  start: number;
+  size: number;
+}
+
+/** A dump found where cpu_dumpconf puts it (the end of a swap partition, or block 8). */
+export interface FoundDump {
+  partition: string | null;
+  partitionName: string | null;
+  partitionType: string | null;
+  partitionStart: number;
+  partitionSize: number;
+  /** Blocks, relative to the partition, as the crashed kernel had it. */
+  dumplo: number;
+  /** dumplo × 512: what to open the partition with. */
+  dumpOffset: number;
+  /** The header's byte offset on the whole disk. */
+  absoluteOffset: number;
+  machine: MachineName;
+  memoryBytes: number;
+  crashTime: number | null;
+  state: 'not-saved' | 'invalidated' | 'unknown';
+  stateNote: string;
+  /** "partition 2 'swap': amd64 dump, 63 MiB, crashed 2026-11-02 14:03 UTC, not yet saved" */
+  summary: string;
+}
+
+export interface DiskSurveyResult {
+  path: string;
+  size: number;
+  /** A multi-file image (E01 segments, split raw parts), or null for one file or device. */
+  image: { format: 'e01' | 'split-raw'; files: number } | null;
+  schemes: string[];
+  partitions: DiskPartitionInfo[];
+  dumps: FoundDump[];
+  warnings: string[];
+  bytesRead: number;
 }
 
 export interface DeviceList {
@@ -59,6 +109,8 @@ export interface RecentEntry {
   dumpPath: string;
   dumpOffset: number | null;
   machine: MachineName | null;
+  /** The partition of dumpPath that was the dump device (dumpOffset relative to it). */
+  partition?: string | null;
   openedAt: string;
   /** Which of its files no longer exist (set when the list is read). */
   gone?: ('dump' | 'kernel')[];
@@ -87,6 +139,8 @@ export interface HeaderInfo {
   /** kvm_dump_mkheader's return when it ran at open, else null. */
   mkheader: number | null;
   dumpOffsetAsked: number | null;
+  /** With a partition: which one, and where it starts on the disk (dumpOffsetAsked is relative to it). */
+  partition: { id: string; name: string; typeName: string; start: number; size: number } | null;
   /** kd->dump_off: the file offset of the first memory byte. */
   dumpOff: number | null;
   machine: MachineName | null;
@@ -232,6 +286,95 @@ export interface TranslateResult {
   fault: { kind: string; level: number | null; entryAddress: string | null; entry: string | null; reason: string; errno: string | null } | null;
 }
 
+export interface LocateResult {
+  space: 'virtual' | 'physical' | 'file';
+  address: string;
+  /** The kernel VA (for a PA: the direct map's, confirmed by translation), or null. */
+  virtual: string | null;
+  physical: string | null;
+  file: number | null;
+  /** Why a space has no answer ("PA 0xa0000 is in no memory segment"), or null. */
+  note: string | null;
+}
+
+export interface MemoryRegion {
+  start: string;
+  /** Exclusive. */
+  end: string;
+}
+
+export interface MemoryRegionsResult {
+  space: 'virtual' | 'physical' | 'file';
+  /** One past the highest address of the space (2^64, 2^32, or the file size). */
+  limit: string;
+  regions: MemoryRegion[];
+  /** False when the page-table scan's budget ran out; stoppedAt says where. */
+  complete: boolean;
+  stoppedAt: string | null;
+}
+
+export interface RegionStepResult {
+  address: string | null;
+  reason: string | null;
+}
+
+export interface SymbolsAtResult {
+  /** Per address asked: the symbol at or before it (functions and objects), or null. */
+  symbols: ({ name: string; value: string; offset: string; size: number } | null)[];
+}
+
+export interface FindSummary {
+  space: 'virtual' | 'physical';
+  pattern: string;
+  hits: string[];
+  truncated: boolean;
+  searchedBytes: string;
+  faultedBytes: string;
+  /** The VA scan budget ran out: mapped memory past this address was not searched. */
+  incompleteAt: string | null;
+}
+
+export interface SavedMemory {
+  path: string;
+  bytes: number;
+  sha256: string;
+}
+
+export interface Bookmark {
+  space: 'virtual' | 'physical' | 'file';
+  address: string;
+  name: string;
+  note: string;
+  createdAt: string;
+}
+
+export interface BookmarkList {
+  /** The dump identity the bookmarks are kept under (a hash of its header bytes and size). */
+  dumpKey: string;
+  bookmarks: Bookmark[];
+}
+
+export interface HeaderField {
+  /** Which structure: 'kcore_seg (generic)', 'kcore_seg (CPU)', 'cpu_kcore_hdr', 'phys_ram_seg[3]'. */
+  group: string;
+  name: string;
+  /** Offset from the header start (the dump-file offset of the header is HeaderBytes.offset). */
+  offset: number;
+  length: number;
+  value: string;
+}
+
+export interface HeaderBytes {
+  /** Dump-file offset of the header's first byte. */
+  offset: number;
+  /** dumplo in bytes where known (a dump device: the header offset), else null. */
+  dumplo: number | null;
+  data: string;
+  fields: HeaderField[];
+  /** The header is longer than shown (a corrupt segment count): only the first bytes are. */
+  truncated: boolean;
+}
+
 export interface NlistResultInfo {
   /** Names not found, or -1 for an unusable kernel file. */
   result: number;
@@ -270,7 +413,7 @@ export type JobState = 'running' | 'done' | 'failed' | 'cancelled';
 /** Pushed to the renderer while a job runs (IPC event or serve-mode SSE). */
 export interface JobEvent {
   jobId: string;
-  kind: 'savecore' | 'scan' | 'open';
+  kind: 'savecore' | 'scan' | 'open' | 'find';
   state: JobState;
   done: number;
   total: number;
@@ -283,6 +426,8 @@ export interface JobEvent {
   archive?: ArchiveSummary;
   /** A finished open: the new session. */
   opened?: OpenDumpResult;
+  /** A finished find: the hits. */
+  find?: FindSummary;
   /** A failed job's error code, when the failure had one (e.g. permission-denied for an open). */
   errorCode?: import('./errors.ts').OpErrorCode;
 }

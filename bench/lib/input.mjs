@@ -14,7 +14,7 @@ const PAGE = 4096;
 let builder = null;
 
 /** Bundled once per process (so a --work directory never keeps a stale builder). */
-async function fixtureBuilder(workDir) {
+export async function fixtureBuilder(workDir) {
   if (builder) return builder;
   const out = join(workDir, `fixture-builder-${process.pid}.mjs`);
   await build({

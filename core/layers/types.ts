@@ -139,4 +139,6 @@ export interface VirtualSpace {
   readonly littleEndian: boolean;
   translate(va: bigint): Promise<Translation>;
   read(va: bigint, length: number): Promise<StrictRead>;
+  /** The VAs a failed translation stands for (they all fail the same way), to skip holes whole. */
+  faultExtent(tr: TranslationFault): { start: bigint; end: bigint };
 }

@@ -19,6 +19,8 @@ interface VaRange {
   holds(va: bigint): boolean;
   /** The first describable VA above va (VA_LIMIT when none). */
   next(va: bigint): bigint;
+  /** The last describable VA below va (-1 when none). */
+  prev(va: bigint): bigint;
   describe: string;
 }
 
@@ -26,17 +28,19 @@ function vaRange(state: MachineState): VaRange {
   switch (state.name) {
     case 'i386':
     case 'i386pae':
-      return { holds: (va) => va < 1n << 32n, next: () => VA_LIMIT, describe: 'above the 32-bit address space' };
+      return { holds: (va) => va < 1n << 32n, next: () => VA_LIMIT, prev: (va) => (va >= 1n << 32n ? (1n << 32n) - 1n : -1n), describe: 'above the 32-bit address space' };
     case 'amd64':
       return {
         holds: (va) => va < AMD64_LOW_END || va >= AMD64_HIGH_HALF,
         next: (va) => (va < AMD64_HIGH_HALF ? AMD64_HIGH_HALF : VA_LIMIT),
+        prev: (va) => (va >= AMD64_LOW_END ? AMD64_LOW_END - 1n : -1n),
         describe: 'non-canonical (bits 63..47 differ)',
       };
     case 'aarch64':
       return {
         holds: (va) => (va & AARCH64_KERNEL_VA) === AARCH64_KERNEL_VA,
         next: (va) => (va < AARCH64_KERNEL_VA ? AARCH64_KERNEL_VA : VA_LIMIT),
+        prev: () => -1n,
         describe: 'not a kernel address (bits 63..48 are not all set)',
       };
   }
@@ -49,8 +53,9 @@ const ENTRY_CACHE_LIMIT = 1 << 16;
  * Page-table entries already read whole through the strict physical layer, by PA and size. The
  * walk still runs every level and records every entry, so the walk listed is still the walk taken;
  * only the file read of an entry read before is skipped. A read that faulted is never kept (the
- * next walk reads again), and a layer lives for one request over a dump that is only read (the
- * app and the objects build their layers per call), so a kept entry is the bytes on the medium.
+ * next walk reads again). A layer lives as long as one opened dump and its header (the app keeps one
+ * per session in main/app/session-view.ts); the workbench reopens the dump after any write of its
+ * own and when the file changes on disk, so a kept entry is the bytes on the medium.
  */
 class EntryCache {
   private readonly words = new Map<bigint, bigint>();
@@ -234,6 +239,21 @@ export class VirtualLayer implements VirtualSpace {
     }
     return out.finish();
   }
+
+  /**
+   * The VA range a failed translation stands for: every VA in it fails the same way (the failing
+   * entry covers it, or it is outside what the tables describe). Region scans skip it whole.
+   */
+  faultExtent(tr: TranslationFault): { start: bigint; end: bigint } {
+    const va = tr.va;
+    if (tr.kind === 'out-of-range' && !this.range.holds(va)) {
+      return { start: this.range.prev(va) + 1n, end: this.range.next(va) };
+    }
+    const span = tr.walk.at(-1)?.span ?? 0n;
+    if (span <= 0n) return { start: va, end: va + 1n };
+    const start = (va / span) * span;
+    return { start, end: start + span };
+  }
 }
 
 /** How far a translation fault at cur reaches: the rest of the range the failing entry covers. */
@@ -254,5 +274,6 @@ export function noHeaderVirtual(pointerSize: 4 | 8, littleEndian: boolean): Virt
     pointerSize, littleEndian,
     translate: async (va) => ({ ok: false, va, kind: 'no-header', level: null, entryAddress: null, entry: null, walk: [], reason }),
     read: async (va, length) => wholeFault(length, { kind: 'no-header', address: va, reason }),
+    faultExtent: () => ({ start: 0n, end: VA_LIMIT }),
   };
 }

@@ -5,6 +5,7 @@ import type { openDump } from '../session/open-dump.ts';
 import { OpFailure } from './dispatch.ts';
 import type { JobRegistry } from './jobs.ts';
 import type { RecentFiles } from './recent.ts';
+import type { BookmarkStore } from './bookmarks.ts';
 import type { OptionalServices } from './services.ts';
 import type { Session, SessionLimits, SessionRegistry } from './sessions.ts';
 
@@ -37,6 +38,7 @@ export interface HandlerContext {
   sessions: SessionRegistry;
   jobs: JobRegistry;
   recent: RecentFiles;
+  bookmarks: BookmarkStore;
   services: OptionalServices;
   openDump: typeof openDump;
   /** Set by the start-up code once it has opened the command-line or sample dump. */

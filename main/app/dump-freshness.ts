@@ -19,8 +19,8 @@ async function diskState(path: string): Promise<{ size: number; mtimeMs: number 
 
 /** Replace the session's handle with a fresh read-only one: no cached page survives. */
 export async function reopenSession(ctx: HandlerContext, s: Session): Promise<void> {
-  const { kernelPath, dumpPath, dumpOffset, machine } = s.params;
-  const fresh = await ctx.openDump({ kernelPath, dumpPath, dumpOffset: dumpOffset ?? undefined, machine: machine ?? undefined, writable: false });
+  const { kernelPath, dumpPath, dumpOffset, machine, partition } = s.params;
+  const fresh = await ctx.openDump({ kernelPath, dumpPath, dumpOffset: dumpOffset ?? undefined, partition: partition ?? undefined, machine: machine ?? undefined, writable: false });
   const found = s.opened.kd.namelistSource;
   if (s.opened.namelist.source === 'dump-ksyms' && found) {
     fresh.kd.useNamelist(found);

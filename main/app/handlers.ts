@@ -9,6 +9,7 @@ import { openDump } from '../session/open-dump.ts';
 import type { HandlerContext, HandlerDeps } from './context.ts';
 import { dispatch, type CallContext, type Implementations } from './dispatch.ts';
 import { JobRegistry, type JobListener } from './jobs.ts';
+import { surveyDiskOp } from './ops/disk-ops.ts';
 import { appInfoOp, forgetRecentOp, listDevicesOp, listRecentOp, pickFileOp, pickSaveFileOp } from './ops/app-ops.ts';
 import { closeDumpOp, headerOp, mkheaderOp, openDumpOp, scanOp, startOpenOp, startScanOp } from './ops/dump-ops.ts';
 import { cancelJobOp, jobStatusOp, startSavecoreOp, triageOp } from './ops/job-ops.ts';
@@ -19,6 +20,10 @@ import { savecorePreviewOp } from './ops/savecore-preview.ts';
 import { kernelObjectsOp } from './ops/object-ops.ts';
 import { invalOp, wrtheaderOp } from './ops/write-ops.ts';
 import { RecentFiles } from './recent.ts';
+import { BookmarkStore } from './bookmarks.ts';
+import { headerBytesOp, locateOp, memoryRegionsOp, stepRegionOp, symbolsAtOp } from './ops/viewer-ops.ts';
+import { saveMemoryOp, startFindOp } from './ops/find-ops.ts';
+import { exportBookmarksOp, listBookmarksOp, saveBookmarksOp } from './ops/bookmark-ops.ts';
 import { builtinServices } from './services.ts';
 import { SessionRegistry } from './sessions.ts';
 
@@ -43,6 +48,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     sessions: new SessionRegistry(deps.sessionLimits),
     jobs: new JobRegistry(),
     recent: new RecentFiles(deps.userDataDir),
+    bookmarks: new BookmarkStore(deps.userDataDir),
     services: deps.services ?? builtinServices,
     openDump: deps.openDump ?? openDump,
     startup: { initialSessionId: null, startupMessage: null },
@@ -58,6 +64,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     startOpen: (a) => startOpenOp(ctx, a),
     closeDump: (a) => closeDumpOp(ctx, a),
     scan: (a, c) => scanOp(ctx, a, c.signal),
+    surveyDisk: (a) => surveyDiskOp(ctx, a),
     startScan: (a) => startScanOp(ctx, a),
     header: (a) => headerOp(ctx, a),
     mkheader: (a) => mkheaderOp(ctx, a),
@@ -76,6 +83,16 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     kernelObjects: (a) => kernelObjectsOp(ctx, a),
     readMemory: (a) => readMemoryOp(ctx, a),
     translate: (a) => translateOp(ctx, a),
+    locate: (a) => locateOp(ctx, a),
+    memoryRegions: (a) => memoryRegionsOp(ctx, a),
+    stepRegion: (a) => stepRegionOp(ctx, a),
+    symbolsAt: (a) => symbolsAtOp(ctx, a),
+    startFind: (a) => startFindOp(ctx, a),
+    saveMemory: (a) => saveMemoryOp(ctx, a),
+    listBookmarks: (a) => listBookmarksOp(ctx, a),
+    saveBookmarks: (a) => saveBookmarksOp(ctx, a),
+    exportBookmarks: (a) => exportBookmarksOp(ctx, a),
+    headerBytes: (a) => headerBytesOp(ctx, a),
   };
   const policy = { allowWrite: deps.allowWrite, onInternalError: deps.onInternalError };
   const call = (op: unknown, args: unknown, context?: CallContext) => dispatch(impl, policy, op, args, context);

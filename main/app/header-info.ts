@@ -36,6 +36,9 @@ export function headerInfo(s: Session): HeaderInfo {
     hasHeader: kd.hasHeader,
     mkheader,
     dumpOffsetAsked: s.params.dumpOffset,
+    partition: s.opened.partition && {
+      id: s.opened.partition.id, name: s.opened.partition.name, typeName: s.opened.partition.typeName, start: s.opened.partition.start, size: s.opened.partition.size,
+    },
     dumpOff: kd.hasHeader ? kd.dumpOff : null,
     machine: state?.name ?? null,
     pageSize: module?.pageSize ?? null,

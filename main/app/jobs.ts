@@ -11,7 +11,7 @@ import { newJobId } from './ids.ts';
 export type JobListener = (event: JobEvent) => void;
 
 /** What a job's work resolves to: files written, a message, and its kind's result. */
-export type JobOutcome = { outputs: string[]; message?: string } & Pick<JobEvent, 'scan' | 'archive' | 'opened'>;
+export type JobOutcome = { outputs: string[]; message?: string } & Pick<JobEvent, 'scan' | 'archive' | 'opened' | 'find'>;
 
 export interface JobReporter {
   readonly signal: AbortSignal;

@@ -9,6 +9,8 @@ export interface SavecoreRequest {
   dumpPath: string;
   kernelPath: string | null;
   dumpOffset: number | null;
+  /** The partition of dumpPath that is the dump device, or null. */
+  partition: string | null;
   outDir: string;
   compress: boolean;
   /** Clear the dump afterwards as savecore(8) does; only asked for when writes are allowed. */

@@ -12,6 +12,8 @@ export interface SessionParams {
   dumpPath: string;
   dumpOffset: number | null;
   machine: MachineName | null;
+  /** The partition of dumpPath that is the dump device (dumpOffset relative to it), or null. */
+  partition: string | null;
 }
 
 export interface Session {

@@ -8,6 +8,9 @@ import { scanForDumps } from '../../core/scan.ts';
 import type { Kvm } from '../../core/kvm.ts';
 import type { MachineName } from '../../core/machines/machine.ts';
 import { openSource } from '../sources/node-source.ts';
+import { openPartition, type PartitionView } from '../disks/partition-source.ts';
+import { readPartitionMap } from '../../core/partitions/index.ts';
+import type { DumpSource } from '../../core/source.ts';
 import { openScanSource } from '../session/scan-source.ts';
 import type { Emitter } from './output.ts';
 import { withDump, type DumpArgs } from './open.ts';
@@ -272,30 +275,54 @@ export async function nlistCommand(args: { kernel: string; names: string[]; mach
   }
 }
 
-export async function scanCommand(args: { dump: string; progress?: boolean; maxBytes?: number }, out: Emitter): Promise<Exit> {
+export async function scanCommand(args: { dump: string; partition?: string; progress?: boolean; maxBytes?: number }, out: Emitter): Promise<Exit> {
   let opened;
+  let scanned: DumpSource;
+  let view: PartitionView | null = null;
   try {
     opened = await openScanSource(args.dump);
+    scanned = opened.source;
+    if (args.partition !== undefined) {
+      try {
+        view = await openPartition(opened.source, args.partition);
+        scanned = view.source;
+      } catch (e) {
+        await opened.close();
+        throw e;
+      }
+    }
   } catch (e) {
     const error = (e as Error).message;
     out.result({ candidates: [], error }, () => [`kvmdump: ${error}`]);
     return 1;
   }
-  const src = opened.source;
   try {
     let stoppedAt: number | null = null;
-    const candidates = await scanForDumps(src, {
+    const candidates = await scanForDumps(scanned, {
       onProgress: args.progress ? (done, total) => process.stderr.write(`\rscanned ${done} of ${total} bytes`) : undefined,
       maxBytes: args.maxBytes,
       onLimit: (at) => (stoppedAt = at),
     });
     if (args.progress) process.stderr.write('\n');
+    const part = view && { id: view.partition.id, name: view.partition.name, start: view.partition.start, size: view.source.size };
+    // A whole disk scanned: say which partition each header is in, and its dumplo there.
+    const map = !view && candidates.length ? await readPartitionMap(scanned).catch(() => null) : null;
+    const within = (offset: number) => {
+      const hits = (map?.partitions ?? []).filter((p) => !p.raw && p.start <= offset && offset < p.start + p.size).sort((a, b) => a.size - b.size);
+      const p = hits[0];
+      return p ? { partition: p.id, name: p.name, type: p.typeName, dumplo: (offset - p.start) / 512 } : null;
+    };
+    const located = candidates.map((c) => ({ ...c, ...(map ? { inPartition: within(c.offset) } : {}) }));
+    const whereText = (c: (typeof located)[number]) => {
+      const w = 'inPartition' in c ? c.inPartition : null;
+      return w ? ` — in partition ${w.partition}${w.name !== w.partition ? ` '${w.name}'` : ''} (${w.type}) at dumplo ${w.dumplo}: --partition ${w.partition} --dump-offset ${w.dumplo * 512}` : '';
+    };
     const limitNote = stoppedAt === null ? null
-      : `stopped after ${stoppedAt} bytes (${src.size === 0 ? 'the source has no known size' : 'the --max-bytes limit'}); give --max-bytes to scan further`;
-    out.result({ candidates, ...(limitNote ? { stoppedAt, note: limitNote } : {}) }, () => [
+      : `stopped after ${stoppedAt} bytes (${scanned.size === 0 ? 'the source has no known size' : 'the --max-bytes limit'}); give --max-bytes to scan further`;
+    out.result({ candidates: located, ...(part ? { partition: part } : {}), ...(limitNote ? { stoppedAt, note: limitNote } : {}) }, () => [
       ...(candidates.length === 0
         ? ['no dump header found']
-        : candidates.map((c) => `offset ${c.offset} (dumplo ${c.offset / 512}): ${c.machine}, header ${c.headerSize} bytes, ${c.segments} segments, ${c.memoryBytes} bytes of memory${c.complete ? '' : ' (image too short: incomplete dump)'}${c.notes.length ? ` [${c.notes.join('; ')}]` : ''}`)),
+        : located.map((c) => `${part ? `partition ${part.id} (absolute offset ${part.start + c.offset}): ` : ''}offset ${c.offset} (dumplo ${c.offset / 512}): ${c.machine}, header ${c.headerSize} bytes, ${c.segments} segments, ${c.memoryBytes} bytes of memory${c.complete ? '' : ' (image too short: incomplete dump)'}${c.notes.length ? ` [${c.notes.join('; ')}]` : ''}${whereText(c)}`)),
       ...(limitNote ? [limitNote] : []),
     ]);
     return 0;

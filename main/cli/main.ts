@@ -11,6 +11,7 @@ import { dropOutputWhenReaderCloses, makeEmitter, printJsonFailure } from './out
 import { parseAddress, parseByteCount, parseCInt, UsageError } from './numbers.ts';
 import { registerSavecore } from './savecore-command.ts';
 import { registerObjectCommands } from './object-register.ts';
+import { disksCommand } from './disk-commands.ts';
 
 type Opts = Record<string, unknown>;
 
@@ -21,6 +22,7 @@ function dumpArgs(o: Opts) {
     kernel: o.kernel as string | undefined,
     dump: o.dump as string,
     dumpOffset: o.dumpOffset === undefined ? undefined : parseByteCount(o.dumpOffset as string, '--dump-offset'),
+    partition: o.partition as string | undefined,
     machine: o.machine as MachineName | undefined,
   };
 }
@@ -29,6 +31,7 @@ function withDumpOptions(cmd: Command, kernelRequired = true): Command {
   (kernelRequired ? cmd.requiredOption('--kernel <file>', 'kernel ELF image (namelist)') : cmd.option('--kernel <file>', 'kernel ELF image (namelist)'))
     .requiredOption('--dump <file>', 'dump device, dump image, or savecore core file (.core or .core.gz)')
     .option('--dump-offset <bytes>', 'offset of the dump header (dumplo * 512); decimal or 0x-hex')
+    .option('--partition <id>', 'the dump device is this partition of --dump (GPT/MBR number, disklabel letter or GPT name); --dump-offset counts from its start')
     .addOption(machineOption())
     .option('--json', 'print one JSON object on stdout');
   return cmd;
@@ -87,13 +90,29 @@ export function buildProgram(setExit: (code: number) => void): Command {
 
   program.command('scan').description('find dump headers on a device or image when dumplo is unknown')
     .requiredOption('--dump <file>', 'device or image')
+    .option('--partition <id>', 'scan only this partition of --dump; offsets are then relative to it')
     .option('--progress', 'show progress on stderr')
     .option('--max-bytes <n>', 'read at most this many bytes (default: all of a sized source, 64 GiB of one without a size)')
     .option('--json', 'print one JSON object on stdout')
     .action(run((o, out) => scanCommand({
-      dump: o.dump as string, progress: Boolean(o.progress),
+      dump: o.dump as string, partition: o.partition as string | undefined, progress: Boolean(o.progress),
       maxBytes: o.maxBytes === undefined ? undefined : parseByteCount(o.maxBytes as string, '--max-bytes'),
     }, out)));
+
+  program.command('disks').description('the partition map of a disk or image, and the dumps in its NetBSD swap partitions')
+    .argument('<device>', 'whole disk device or disk image')
+    .option('--all', 'search every partition, not just NetBSD swap')
+    .option('--kernel <file>', 'kernel image for crash time and saved state (default: the dump\'s own ksyms)')
+    .option('--quick', 'skip the crash time and saved state')
+    .option('--verify-image', 'for an E01 image: read it all and check the MD5/SHA-1 the imager stored')
+    .option('--max-bytes <n>', 'read at most this much of each partition, backwards from its end (default: all)')
+    .option('--json', 'print one JSON object on stdout')
+    .action(async (device: string, o: Opts) => {
+      setExit(await disksCommand({
+        device, all: Boolean(o.all), kernel: o.kernel as string | undefined, quick: Boolean(o.quick), verifyImage: Boolean(o.verifyImage),
+        ...(o.maxBytes !== undefined ? { maxBytes: parseByteCount(o.maxBytes as string, '--max-bytes') } : {}),
+      }, makeEmitter(Boolean(o.json))));
+    });
 
   program.command('serve').description('run the workbench in a browser: a token-protected server on 127.0.0.1')
     .option('--port <n>', 'port to listen on; 0 picks a free one', '0')

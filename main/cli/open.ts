@@ -13,6 +13,8 @@ export interface DumpArgs {
   kernel?: string;
   dump: string;
   dumpOffset?: number;
+  /** The dump device is this partition of --dump (a whole disk or image). */
+  partition?: string;
   machine?: MachineName;
   /** Without --kernel, take symbols from the dump's own ksyms (triage commands; not the libkvm ones). */
   symbolsFromDump?: boolean;
@@ -27,7 +29,7 @@ export async function withDump<T extends object>(
   let opened: OpenedDump;
   try {
     opened = await openDump({
-      kernelPath: args.kernel, dumpPath: args.dump, dumpOffset: args.dumpOffset, machine: args.machine, writable,
+      kernelPath: args.kernel, dumpPath: args.dump, dumpOffset: args.dumpOffset, partition: args.partition, machine: args.machine, writable,
       ...(args.symbolsFromDump ? { symbolsFromDump: {} } : {}),
       onIndexProgress: indexProgressOnTerminal(args.dump),
     });

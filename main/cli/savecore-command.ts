@@ -13,7 +13,7 @@ type Opts = Record<string, unknown>;
 export function registerSavecore(program: Command, setExit: (code: number) => void): void {
   program.command('savecore')
     .description('save a crash dump as savecore(8) does (netbsd.N.core, netbsd.N), verified, then invalidate it')
-    .usage('[-cfnvz] [-N system] [-Z level] [--dump-offset BYTES] [--now EPOCH] [--keep] [--json] [--progress] directory DEVICE')
+    .usage('[-cfnvz] [-N system] [-Z level] [--partition ID] [--dump-offset BYTES] [--now EPOCH] [--keep] [--json] [--progress] directory DEVICE')
     .option('-c', 'clear (invalidate) the dump without saving it')
     .addOption(new Option('-d', 'synonym of -v').hideHelp())
     .option('-f', 'force: save even if the dump looks invalid or space is short')
@@ -24,6 +24,7 @@ export function registerSavecore(program: Command, setExit: (code: number) => vo
     .option('-Z <level>', 'gzip level 0..9 (default 1)')
     .option('--debug <file>', 'debug kernel (netbsd.gdb): the report lists processes, CPUs, mounts, modules and the stack')
     .option('--dump-offset <bytes>', 'dump header offset (dumplo * 512); default: scan the device')
+    .option('--partition <id>', 'DEVICE is a whole disk or image; the dump device is this partition of it (number, disklabel letter or GPT name), --dump-offset relative to it')
     .option('--now <epoch>', 'current time in seconds for the ±60 days crash time check')
     .option('--page-size <bytes>', "savecore host's page size (dumpbytes = dumpsize × this)", '4096')
     .option('--keep', 'do not invalidate the dump after saving')
@@ -71,6 +72,7 @@ function toOptions(directory: string, device: string, o: Opts): SavecoreOptions 
     kernel: (o.N as string | undefined) ?? null,
     debug: (o.debug as string | undefined) ?? null,
     dumpOffset: o.dumpOffset === undefined ? undefined : parseByteCount(o.dumpOffset as string, '--dump-offset'),
+    ...(o.partition !== undefined ? { partition: o.partition as string } : {}),
     clear: Boolean(o.c), force: Boolean(o.f), testOnly: Boolean(o.n), verbose: Boolean(o.v || o.d), compress: Boolean(o.z),
     level, keep: Boolean(o.keep), now, pageSize,
   };
@@ -137,6 +139,8 @@ function summary(r: SavecoreResult): object {
     device: r.device,
     directory: r.directory,
     dumpOffset: r.dumpOffset,
+    partition: r.partition && { id: r.partition.id, name: r.partition.name, typeName: r.partition.typeName, start: r.partition.start, size: r.partition.size },
+    absoluteOffset: r.absoluteOffset,
     candidates: r.candidates,
     bounds: r.bounds,
     files: r.files,

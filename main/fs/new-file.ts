@@ -36,6 +36,15 @@ async function describeExisting(path: string): Promise<string | null> {
   }
 }
 
+/** Throws RefusedOutput when createNewFile(path, protect) would refuse, without creating anything. */
+export async function checkNewPath(path: string, protect: readonly (string | null | undefined)[] = []): Promise<void> {
+  for (const p of protect) {
+    if (p && (await sameFile(path, p))) throw new RefusedOutput(path, 'it is the dump or kernel being examined');
+  }
+  const existing = await describeExisting(path);
+  if (existing) throw new RefusedOutput(path, existing);
+}
+
 /**
  * Create `path` as a new file for writing. `protect` lists the dump and kernel being examined: the
  * output may not be any of them (checked by inode as well as by path). Throws RefusedOutput.

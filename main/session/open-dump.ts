@@ -12,7 +12,10 @@ import { CachedSource } from '../../core/sources/cached.ts';
 import { isGzip } from '../../core/sources/gzip-format.ts';
 import { GzipSource } from '../../core/sources/gzip-source.ts';
 import { openSource } from '../sources/node-source.ts';
+import { ImageSetError } from '../sources/image-set.ts';
 import { loadOrBuildGzipIndex } from './gzip-index-cache.ts';
+import { openPartition, PartitionError } from '../disks/partition-source.ts';
+import type { Partition } from '../../core/partitions/index.ts';
 
 export interface OpenDumpOptions {
   kernelPath?: string | null;
@@ -20,6 +23,8 @@ export interface OpenDumpOptions {
   /** Where the CPU segment header is (dumplo * 512); not needed for savecore core files. */
   dumpOffset?: number;
   machine?: MachineName;
+  /** The dump device is this partition of the disk or image (`--partition 2`, `--partition b`); dumpOffset is relative to it. */
+  partition?: string;
   /** Open the dump for writing (only kvm_dump_inval writes). */
   writable?: boolean;
   onIndexProgress?: (done: number, total: number) => void;
@@ -46,8 +51,12 @@ export interface OpenedDump {
   mkheader: number | null;
   /** The dump as read (decompressed for .gz). */
   dump: DumpSource;
-  /** The file or device itself. */
+  /** The dump device: the file or device itself, or the partition's window onto it with --partition. */
   rawDump: DumpSource;
+  /** The file or device opened (the whole disk with --partition; else the same as rawDump). */
+  device: DumpSource;
+  /** The partition the dump device is, with its absolute start on the disk. */
+  partition: Partition | null;
   compressed: boolean;
   kernel: DumpSource | null;
   namelist: NamelistOrigin;
@@ -69,7 +78,17 @@ export async function openDump(opts: OpenDumpOptions): Promise<OpenedDump> {
     if (kernel) closers.push(() => kernel.close());
     const opened = await openOrExplain(opts.dumpPath, opts.writable ?? false);
     closers.push(() => opened.close());
-    const rawDump = opts.wrapDevice ? opts.wrapDevice(opened) : opened;
+    const disk = opts.wrapDevice ? opts.wrapDevice(opened) : opened;
+    let rawDump: DumpSource = disk;
+    let partition: Partition | null = null;
+    if (opts.partition !== undefined) {
+      try {
+        ({ source: rawDump, partition } = await openPartition(disk, opts.partition));
+      } catch (e) {
+        if (e instanceof PartitionError) throw new OpenError(e.message);
+        throw e;
+      }
+    }
     const compressed = await isGzip(rawDump);
     if (compressed && opts.writable) throw new OpenError(`${opts.dumpPath}: a compressed core cannot be written to; invalidate the dump device instead`);
     const dump: DumpSource = compressed
@@ -79,7 +98,7 @@ export async function openDump(opts: OpenDumpOptions): Promise<OpenedDump> {
     let mkheader: number | null = null;
     if (!kd.hasHeader && opts.dumpOffset !== undefined) mkheader = await kd.mkheader(opts.dumpOffset);
     const namelist = await chooseNamelist(kd, kernel, opts, compressed);
-    return { kd, mkheader, dump, rawDump, compressed, kernel, namelist, close: closeAll };
+    return { kd, mkheader, dump, rawDump, device: disk, partition, compressed, kernel, namelist, close: closeAll };
   } catch (e) {
     await closeAll();
     throw e;
@@ -120,7 +139,7 @@ async function openOrExplain(path: string, writable: boolean) {
     return await openSource(path, { writable });
   } catch (e) {
     const errno = errnoOf(e);
-    if (errno === 'EACCES' || errno === 'EPERM') throw new OpenError((e as Error).message);
+    if (errno === 'EACCES' || errno === 'EPERM' || e instanceof ImageSetError) throw new OpenError((e as Error).message);
     throw new OpenError(`${path}: ${strerror(errno)}`);
   }
 }

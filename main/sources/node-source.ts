@@ -6,6 +6,7 @@ import { constants as fsConstants, promises as fsp, type BigIntStats } from 'nod
 import type { FileHandle } from 'node:fs/promises';
 import { IoError, errnoOf, strerror, type Errno } from '../../core/errno.ts';
 import type { DumpSource, SourceKind } from '../../core/source.ts';
+import { openImageSet, readOnlyImageError } from './image-set.ts';
 
 /** DEV_BSIZE: the alignment raw character devices demand. */
 export const SECTOR_SIZE = 512;
@@ -312,6 +313,35 @@ class NodeFileSource implements NodeSource {
  * access hint for EACCES/EPERM).
  */
 export async function openSource(path: string, opts: OpenSourceOptions = {}): Promise<NodeSource> {
+  // An E01 or a split raw image is opened whole, from its first file, and only for reading.
+  let probe: NodeSource;
+  try {
+    probe = await openFile(path, { ...opts, writable: false });
+  } catch (e) {
+    if (opts.writable) return openFile(path, opts); // its own error, in the words of an open for writing
+    throw e;
+  }
+  let image;
+  try {
+    image = await openImageSet(path, probe, (p) => openFile(p, { ...opts, writable: false }));
+  } catch (e) {
+    await probe.close().catch(() => undefined);
+    throw e;
+  }
+  if (image) {
+    if (opts.writable) {
+      await image.close();
+      throw readOnlyImageError(path, image.image.format);
+    }
+    return image;
+  }
+  if (!opts.writable) return probe;
+  await probe.close();
+  return openFile(path, opts);
+}
+
+/** One file or device, as it is. */
+async function openFile(path: string, opts: OpenSourceOptions = {}): Promise<NodeSource> {
   const writable = opts.writable ?? false;
   const flags = writable ? fsConstants.O_RDWR : fsConstants.O_RDONLY;
   let handle: FileHandle;

@@ -51,6 +51,7 @@ function calls(): Record<OpName, unknown> {
     openDump: { kernelPath: files.kernelPath, dumpPath: files.dumpPath, dumpOffset: files.dumpOffset },
     closeDump: { sessionId: 's00000000deadbeef' },
     scan: { path: files.dumpPath },
+    surveyDisk: { path: files.dumpPath },
     header: { sessionId },
     mkheader: { sessionId, dumpOffset: files.dumpOffset },
     wrtheader: { sessionId, dumpsize: 4096, outPath: join(files.dir, 'exists-already') },
@@ -70,6 +71,16 @@ function calls(): Record<OpName, unknown> {
     kernelObjects: { sessionId, kind: 'processes' },
     readMemory: { sessionId, space: 'virtual', address: dumpmagVa, length: 64 },
     translate: { sessionId, va: dumpmagVa },
+    locate: { sessionId, space: 'virtual', address: dumpmagVa },
+    memoryRegions: { sessionId, space: 'physical' },
+    stepRegion: { sessionId, space: 'physical', from: '0x1000', direction: 'next' },
+    symbolsAt: { sessionId, addresses: [dumpmagVa] },
+    startFind: { sessionId, space: 'virtual', kind: 'hex', text: 'not hex' },
+    saveMemory: { sessionId, space: 'virtual', address: dumpmagVa, length: 4, path: join(files.dir, 'exists-already') },
+    listBookmarks: { sessionId },
+    saveBookmarks: { sessionId: 's00000000deadbeef', bookmarks: [] },
+    exportBookmarks: { sessionId, path: join(files.dir, 'exists-already') },
+    headerBytes: { sessionId },
   };
 }
 
@@ -79,7 +90,7 @@ const normalise = (v: unknown) => JSON.parse(JSON.stringify(v).replace(/"s[0-9a-
 describe('every operation gives the same outcome directly and over HTTP', () => {
   for (const op of OP_NAMES) {
     test(op, async () => {
-      if (op === 'wrtheader') {
+      if (op === 'wrtheader' || op === 'saveMemory' || op === 'exportBookmarks') {
         const { writeFileSync } = await import('node:fs');
         writeFileSync(join(files.dir, 'exists-already'), 'x'); // both calls refuse to overwrite it
       }

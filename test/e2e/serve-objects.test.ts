@@ -107,10 +107,10 @@ describe.skipIf(!HAVE_CHROMIUM)('kernel objects in Chromium', () => {
     await page.getByTestId('debug-path').fill(f.debugPath);
     await openThroughUi(page, f);
     await page.getByRole('button', { name: 'Processes' }).click();
-    await expect.poll(() => text(page, 'objects-end')).toMatch(/Listing ended early: struct proc at 0x[0-9a-f]+: VA 0x[0-9a-f]+ has no translation/);
+    await expect.poll(() => text(page, 'objects-end')).toMatch(/Listing ended early: struct proc at 0x[0-9a-f]+: PTE \(level 1\) at PA 0x[0-9a-f]+ is not present \(entry 0x0\)/);
     expect(await text(page, 'proc-412')).toContain('sh');
     expect(await page.getByTestId('proc-1').count()).toBe(0);
-    expect(await text(page, 'lwps-end-57')).toMatch(/LWP list ended early: struct lwp at 0x[0-9a-f]+: VA 0x[0-9a-f]+ has no translation/);
+    expect(await text(page, 'lwps-end-57')).toMatch(/LWP list ended early: struct lwp at 0x[0-9a-f]+: PTE \(level 1\) at PA 0x[0-9a-f]+ is not present \(entry 0x0\)/);
     expect(await page.getByTestId('lwps-end-412').count()).toBe(0);
     expect(session.errors).toEqual([]);
   });

@@ -81,6 +81,7 @@ export const savecoreRunner: SavecoreRunner = async (req: SavecoreRequest) => {
       device: req.dumpPath,
       kernel: req.kernelPath,
       dumpOffset: req.dumpOffset ?? undefined,
+      ...(req.partition ? { partition: req.partition } : {}),
       compress: req.compress,
       keep: !req.invalidate,
       force: req.force,

@@ -3,6 +3,7 @@
 import type { OpParsedArgs } from '../../../contract/operations.ts';
 import type { AppInfo, PickedPath } from '../../../contract/results.ts';
 import { listDevices } from '../devices.ts';
+import { withSurveys } from './disk-ops.ts';
 import { OpFailure } from '../dispatch.ts';
 import type { HandlerContext } from '../context.ts';
 
@@ -18,8 +19,9 @@ export async function appInfoOp(ctx: HandlerContext): Promise<AppInfo> {
   };
 }
 
+/** The devices, each readable whole disk expanded into its partitions with the dumps found in them. */
 export async function listDevicesOp(ctx: HandlerContext) {
-  return (ctx.deps.listDevices ?? listDevices)();
+  return withSurveys(await (ctx.deps.listDevices ?? listDevices)());
 }
 
 export async function listRecentOp(ctx: HandlerContext) {

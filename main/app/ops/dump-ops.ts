@@ -28,12 +28,12 @@ export function openFailure(path: string, e: unknown): OpFailure {
 export const SYMBOL_SEARCH_LIMIT = 1 << 30;
 
 export async function openDumpOp(ctx: HandlerContext, a: OpParsedArgs<'openDump'>, progress?: OpenProgress): Promise<OpenDumpResult> {
-  const params = { kernelPath: a.kernelPath ?? null, dumpPath: a.dumpPath, dumpOffset: a.dumpOffset ?? null, machine: a.machine ?? null };
+  const params = { kernelPath: a.kernelPath ?? null, dumpPath: a.dumpPath, dumpOffset: a.dumpOffset ?? null, machine: a.machine ?? null, partition: a.partition ?? null };
   let opened;
   try {
     // Always read-only: the one write (inval) reopens the dump for that call alone.
     opened = await ctx.openDump({
-      kernelPath: a.kernelPath, dumpPath: a.dumpPath, dumpOffset: a.dumpOffset, machine: a.machine, writable: false,
+      kernelPath: a.kernelPath, dumpPath: a.dumpPath, dumpOffset: a.dumpOffset, partition: a.partition, machine: a.machine, writable: false,
       symbolsFromDump: { limitBytes: SYMBOL_SEARCH_LIMIT, ...(progress ? { onProgress: progress.onSymbolSearch } : {}) },
       ...(progress ? { onIndexProgress: progress.onIndex, signal: progress.signal } : {}),
     });

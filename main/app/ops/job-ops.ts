@@ -20,6 +20,7 @@ export async function startSavecoreOp(ctx: HandlerContext, a: OpParsedArgs<'star
     dumpPath: session.params.dumpPath,
     kernelPath: session.params.kernelPath,
     dumpOffset: session.params.dumpOffset,
+    partition: session.params.partition,
     outDir: a.outDir,
     compress: a.compress,
     invalidate: a.invalidate ?? false,

@@ -4,7 +4,7 @@
 // answers (kvatop's cc and kvm_geterr text, nlist) are in kvm-ops.ts.
 
 import { toHex } from '../../../core/format/bytes.ts';
-import { memoryLayers, type MemoryLayers, type ReadFault, type StrictRead, type WalkLevel } from '../../../core/layers/index.ts';
+import { type MemoryLayers, type ReadFault, type StrictRead, type WalkLevel } from '../../../core/layers/index.ts';
 import type { OpParsedArgs } from '../../../contract/operations.ts';
 import type { MemoryFaultInfo, ReadMemoryResult, ReadResult, TranslateResult, WalkLevelInfo } from '../../../contract/results.ts';
 import { fromHexAddress, toHexAddress } from '../../../contract/values.ts';
@@ -12,10 +12,11 @@ import { OpFailure } from '../dispatch.ts';
 import { type HandlerContext, withSession } from '../context.ts';
 import type { Session } from '../sessions.ts';
 import { checkDisk } from '../dump-freshness.ts';
+import { sessionView } from '../session-view.ts';
 
-/** The strict layers of a session's dump (rebuilt per call: the header may be set up later by mkheader). */
+/** The strict layers of a session's dump (a new set when the header is set up later by mkheader). */
 export function sessionLayers(s: Session): MemoryLayers {
-  return memoryLayers(s.opened.kd);
+  return sessionView(s);
 }
 
 function requireHeader(layers: MemoryLayers): void {

@@ -16,8 +16,8 @@ function utc(seconds: number): string {
 
 export async function savecorePreviewOp(ctx: HandlerContext, a: OpParsedArgs<'savecorePreview'>): Promise<SavecorePreview> {
   return withSession(ctx, a.sessionId, async (s) => {
-    const { kernelPath, dumpPath, dumpOffset, machine } = s.params;
-    const opened = await ctx.openDump({ kernelPath, dumpPath, dumpOffset: dumpOffset ?? undefined, machine: machine ?? undefined, writable: false });
+    const { kernelPath, dumpPath, dumpOffset, machine, partition } = s.params;
+    const opened = await ctx.openDump({ kernelPath, dumpPath, dumpOffset: dumpOffset ?? undefined, partition: partition ?? undefined, machine: machine ?? undefined, writable: false });
     try {
       const { kd } = opened;
       const found = s.opened.kd.namelistSource;

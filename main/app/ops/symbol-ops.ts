@@ -13,7 +13,7 @@ const DEFAULT_LIMIT = 100;
 const TYPES: Record<number, SymbolInfo['type']> = { 0: 'notype', 1: 'object', 2: 'func', 3: 'section', 4: 'file' };
 const BINDS: Record<number, SymbolInfo['bind']> = { 0: 'local', 1: 'global', 2: 'weak' };
 
-function symbolsOf(s: Session): Promise<ElfSymbol[]> {
+export function symbolsOf(s: Session): Promise<ElfSymbol[]> {
   // The kernel file, or the ksyms image found in the dump when none was given.
   const namelist = s.opened.kd.namelistSource;
   if (!namelist) throw new OpFailure('not-found', `there are no symbols to search: ${s.opened.namelist.note ?? 'no kernel file given'}`);

@@ -45,10 +45,10 @@ export async function wrtheaderOp(ctx: HandlerContext, a: OpParsedArgs<'wrtheade
 
 export async function invalOp(ctx: HandlerContext, a: OpParsedArgs<'inval'>): Promise<InvalResult> {
   return withSession(ctx, a.sessionId, async (s) => {
-    const { kernelPath, dumpPath, dumpOffset, machine } = s.params;
+    const { kernelPath, dumpPath, dumpOffset, machine, partition } = s.params;
     let writable;
     try {
-      writable = await ctx.openDump({ kernelPath, dumpPath, dumpOffset: dumpOffset ?? undefined, machine: machine ?? undefined, writable: true });
+      writable = await ctx.openDump({ kernelPath, dumpPath, dumpOffset: dumpOffset ?? undefined, partition: partition ?? undefined, machine: machine ?? undefined, writable: true });
     } catch (e) {
       throw openFailure(dumpPath, e);
     }

@@ -12,6 +12,8 @@ export interface InvalidationResult {
   offset: number | null;
   length: number | null;
   error: string | null;
+  /** With a partition: where the zeros went on the whole disk (the partition's start + offset). */
+  absoluteOffset?: number | null;
 }
 
 export interface InvalidationSteps {
@@ -30,10 +32,11 @@ export interface InvalidationSteps {
  */
 export async function invalidateDump(
   device: string, kernel: string | null, dumpOffset: number, namelist: DumpSource | null = null, steps: InvalidationSteps = {},
+  partition?: string,
 ): Promise<InvalidationResult> {
   let opened;
   try {
-    opened = await openDump({ kernelPath: kernel, dumpPath: device, dumpOffset, writable: true });
+    opened = await openDump({ kernelPath: kernel, dumpPath: device, partition, dumpOffset, writable: true });
     if (namelist) opened.kd.useNamelist(namelist);
   } catch (e) {
     if (!(e instanceof OpenError)) throw e;
@@ -50,13 +53,14 @@ export async function invalidateDump(
     const rc = await kd.inval();
     const w = kd.lastInval;
     if (rc !== 0 || !w) return { status: 'failed', offset: null, length: null, error: kd.geterr() };
+    const at = opened.partition ? { absoluteOffset: opened.partition.start + w.offset } : {};
     try {
       await opened.rawDump.sync?.();
     } catch (e) {
-      return { status: 'failed', offset: w.offset, length: w.length, error: `written, but not confirmed on the medium: ${(e as Error).message}` };
+      return { status: 'failed', offset: w.offset, length: w.length, ...at, error: `written, but not confirmed on the medium: ${(e as Error).message}` };
     }
     await steps.afterWrite?.();
-    return { status: 'invalidated', offset: w.offset, length: w.length, error: null };
+    return { status: 'invalidated', offset: w.offset, length: w.length, ...at, error: null };
   } finally {
     await opened.close();
   }

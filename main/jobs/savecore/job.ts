@@ -15,6 +15,8 @@ import { buildTriageReport, formatReportText } from '../../../core/triage/report
 import { objectsSectionsFor } from '../../session/debug-types.ts';
 import { namelistFromDump, openDump, OpenError, type OpenedDump } from '../../session/open-dump.ts';
 import { openSource, type NodeSource } from '../../sources/node-source.ts';
+import { openPartition, PartitionError } from '../../disks/partition-source.ts';
+import { locateDumps, locateInRange, readPartitionMap, type LocatedDump, type Partition } from '../../../core/partitions/index.ts';
 import { AuditLog, bigintAsHex } from './audit.ts';
 import { takeBounds } from './bounds.ts';
 import {
@@ -71,6 +73,9 @@ export interface SavecoreResult {
   device: string;
   directory: string;
   dumpOffset: number | null;
+  /** With a partition: the partition, and the dump header's offset on the whole disk. */
+  partition: Partition | null;
+  absoluteOffset: number | null;
   candidates: ScanCandidate[] | null;
   bounds: number | null;
   files: { core: string; kernel: string; manifest: string | null; report: string | null } | null;
@@ -97,6 +102,8 @@ class SavecoreRun {
   private readonly kernelName: string;
   private readonly pageSize: number;
   private readonly now: number;
+  /** The partition of the device that is the dump device: asked for, or where the dump was found. */
+  private partition: string | undefined;
 
   constructor(
     private readonly opts: SavecoreOptions,
@@ -106,11 +113,12 @@ class SavecoreRun {
     this.kernelName = opts.kernel ?? '(null)';
     this.pageSize = opts.pageSize ?? DEFAULT_PAGE_SIZE;
     this.now = opts.now ?? Math.floor(Date.now() / 1000);
+    this.partition = opts.partition;
     // -n only looks: it leaves no trace in the directory.
     this.audit = AuditLog.inDirectory(opts.directory, !opts.testOnly);
     this.result = {
       exitCode: 1, status: 'failed', messages: [], device: opts.device, directory: opts.directory, dumpOffset: opts.dumpOffset ?? null,
-      candidates: null, bounds: null, files: null, save: null, invalidation: null, missingSymbols: [], panicMessage: null, crashTime: null, refusal: null,
+      partition: null, absoluteOffset: null, candidates: null, bounds: null, files: null, save: null, invalidation: null, missingSymbols: [], panicMessage: null, crashTime: null, refusal: null,
     };
   }
 
@@ -181,12 +189,16 @@ class SavecoreRun {
 
     let opened: OpenedDump;
     try {
-      opened = await openDump({ kernelPath: o.kernel, dumpPath: o.device, writable: false, signal: this.ctl.signal, wrapDevice: this.ctl.hooks?.wrapDevice });
+      opened = await openDump({
+        kernelPath: o.kernel, dumpPath: o.device, partition: this.partition, writable: false, signal: this.ctl.signal, wrapDevice: this.ctl.hooks?.wrapDevice,
+      });
     } catch (e) {
       if (!(e instanceof OpenError)) throw e;
       this.log('err', e.message);
       return this.refuse('failed', e.message);
     }
+    this.result.partition = opened.partition;
+    this.result.absoluteOffset = (opened.partition?.start ?? 0) + offset;
     try {
       return await this.withDump(opened, offset);
     } finally {
@@ -194,7 +206,10 @@ class SavecoreRun {
     }
   }
 
-  /** No --dump-offset: scan the device; exactly one dump header must be found. */
+  /**
+   * No --dump-offset: scan the device; exactly one dump header must be found. In a partition, first
+   * where cpu_dumpconf puts the dump (its end, or block 8: a few reads), then the whole partition.
+   */
   private async findDump(): Promise<number | null> {
     const o = this.opts;
     this.emit({ type: 'phase', phase: 'scan' });
@@ -208,10 +223,48 @@ class SavecoreRun {
     }
     let candidates: ScanCandidate[];
     try {
-      const meter = new ProgressMeter(this.emit, 'scan', src.size);
-      candidates = await scanForDumps(src, { signal: this.ctl.signal, onProgress: (d) => meter.update(d) });
+      let scanned: DumpSource = src;
+      let located: ScanCandidate | null = null;
+      let hit: LocatedDump | null = null;
+      if (o.partition === undefined) {
+        // A whole disk or image: the dump where cpu_dumpconf put it in a NetBSD swap partition,
+        // found in seconds, before any full scan. Exactly one makes that partition the dump device.
+        const map = await readPartitionMap(src);
+        if (map.partitions.length) {
+          const found = await locateDumps(src, map, { signal: this.ctl.signal });
+          if (found.dumps.length === 1 && found.dumps[0].partition) {
+            const p = found.dumps[0].partition;
+            this.partition = p.id;
+            hit = found.dumps[0];
+            this.log('notice', `the dump is in partition ${p.id}${p.name !== p.id ? ` '${p.name}'` : ''} (${p.typeName}) at dumplo ${found.dumps[0].dumplo}: it is the dump device`);
+          } else if (found.dumps.length > 1) {
+            for (const d of found.dumps) this.log('warning', `dump in partition ${d.partition?.id} at dumplo ${d.dumplo}: ${d.machine}, ${d.memoryBytes} bytes of memory`);
+            this.log('err', `${found.dumps.length} dumps found on ${o.device}; choose one with --partition`);
+            await this.refuse('choose-dump', 'several dumps found in the partitions');
+            return null;
+          }
+        }
+      }
+      if (this.partition !== undefined) {
+        const view = await openPartition(src, this.partition);
+        scanned = view.source;
+        hit ??= await locateInRange(scanned, 0, scanned.size, view.partition, { signal: this.ctl.signal });
+        if (hit) {
+          located = {
+            offset: hit.dumplo * 512, machine: hit.machine, headerSize: hit.headerSize, segments: hit.segments, memoryBytes: hit.memoryBytes,
+            complete: true, notes: [`found where cpu_dumpconf puts it (${hit.placement === 'ctod1' ? 'block 8' : 'the end of the partition'})`],
+          };
+        }
+      }
+      const meter = new ProgressMeter(this.emit, 'scan', scanned.size);
+      candidates = located ? [located] : await scanForDumps(scanned, { signal: this.ctl.signal, onProgress: (d) => meter.update(d) });
     } catch (e) {
       if (this.ctl.signal?.aborted) throw new Cancelled();
+      if (e instanceof PartitionError) {
+        this.log('err', e.message);
+        await this.refuse('failed', e.message);
+        return null;
+      }
       this.log('err', (e as Error).message);
       await this.refuse('failed', (e as Error).message);
       return null;
@@ -220,7 +273,7 @@ class SavecoreRun {
     }
     this.result.candidates = candidates;
     this.emit({ type: 'candidates', candidates });
-    await this.audit.append({ action: 'scan', device: o.device, candidates });
+    await this.audit.append({ action: 'scan', device: o.device, ...(this.partition !== undefined ? { partition: this.partition } : {}), candidates });
     if (candidates.length === 1) return candidates[0].offset;
     if (candidates.length === 0 && (await this.isCoreFile())) return 0; // mkheader then says "already has a dump header"
     if (candidates.length === 0) {
@@ -239,7 +292,7 @@ class SavecoreRun {
   /** Whether the device is a savecore core file (format B, plain or .gz): scanning finds no dump in it. */
   private async isCoreFile(): Promise<boolean> {
     try {
-      const opened = await openDump({ kernelPath: this.opts.kernel, dumpPath: this.opts.device, writable: false, signal: this.ctl.signal });
+      const opened = await openDump({ kernelPath: this.opts.kernel, dumpPath: this.opts.device, partition: this.partition, writable: false, signal: this.ctl.signal });
       const isCore = opened.kd.hasHeader;
       await opened.close();
       return isCore;
@@ -325,10 +378,10 @@ class SavecoreRun {
   private async clearOnly(opened: OpenedDump, offset: number): Promise<SavecoreResult> {
     this.emit({ type: 'phase', phase: 'invalidate' });
     const inv = await invalidateDump(this.opts.device, this.opts.kernel ?? null, offset, this.dumpNamelist(opened),
-      this.invalidationSteps({ device: this.opts.device, dumpOffset: offset, reason: '-c' }));
+      this.invalidationSteps({ device: this.opts.device, ...this.where(offset), reason: '-c' }), this.partition);
     this.result.invalidation = inv;
     if (inv.status !== 'invalidated') this.log('err', `${this.opts.device}: kvm_dump_inval: ${inv.error}`);
-    await this.audit.append({ action: 'invalidate', device: this.opts.device, dumpOffset: offset, reason: '-c', ...inv });
+    await this.audit.append({ action: 'invalidate', device: this.opts.device, ...this.where(offset), reason: '-c', ...inv });
     // savecore -c exits 0 whatever kvm_dump_inval says (spec 7.3 step 3); we exit 1 when the dump
     // was not cleared, so scripts can tell (docs/deviations.md).
     return this.finish('cleared', inv.status === 'invalidated' ? 0 : 1);
@@ -393,7 +446,7 @@ class SavecoreRun {
       return this.refuse('failed', (e as Error).message, { bounds });
     }
     this.result.save = save;
-    const base = { device: o.device, dumpOffset: offset, memoryOffset: kd.dumpOff, dumpbytes, bounds };
+    const base = { device: o.device, ...this.where(offset), memoryOffset: kd.dumpOff, dumpbytes, bounds };
     if (save.coreVerification) {
       await this.audit.append({
         action: 'verify', ...base, ok: save.coreVerification.ok && Boolean(save.kernelVerification?.ok),
@@ -413,7 +466,8 @@ class SavecoreRun {
     const manifestInput: ManifestInput = {
       bounds,
       options: this.recordedOptions(),
-      device: identityOf(opened.rawDump, o.device),
+      device: identityOf(opened.device, o.device),
+      partition: opened.partition,
       kd, dumpOffset: offset, dumpOffsetSource: o.dumpOffset === undefined ? 'scan' : 'option', candidates: this.result.candidates,
       headerSize: hdrsz, dumpsizePages: facts.presence.dumpsizePages ?? 0, pageSize: this.pageSize, dumpbytes,
       dumpmag: facts.presence.dumpmag, referenceDumpmag: facts.presence.referenceDumpmag,
@@ -449,7 +503,7 @@ class SavecoreRun {
       const changed = await this.deviceChanged(opened, save.core!.memoryLength, save.core!.memorySha256);
       const inv = changed
         ? { status: 'failed' as const, offset: null, length: null, error: changed }
-        : await invalidateDump(o.device, o.kernel ?? null, offset, this.dumpNamelist(opened), this.invalidationSteps({ ...base, manifest: manifestPath }));
+        : await invalidateDump(o.device, o.kernel ?? null, offset, this.dumpNamelist(opened), this.invalidationSteps({ ...base, manifest: manifestPath }), this.partition);
       this.result.invalidation = inv;
       if (inv.status !== 'invalidated' && !changed) this.log('err', `${o.device}: kvm_dump_inval: ${inv.error}`);
       await this.audit.append({ action: 'invalidate', ...base, ...inv, memorySha256: save.core!.memorySha256 });
@@ -463,6 +517,12 @@ class SavecoreRun {
       this.result.invalidation = { status: 'skipped', offset: null, length: null, error: null };
     }
     return this.finish('saved', 0);
+  }
+
+  /** Where the dump is, for the audit log: its offset, and with a partition that partition and the offset on the disk. */
+  private where(offset: number): Record<string, unknown> {
+    const p = this.result.partition;
+    return p ? { partition: p.id, partitionStart: p.start, dumpOffset: offset, absoluteOffset: p.start + offset } : { dumpOffset: offset };
   }
 
   /** The intent is on disk before the device is touched: a run killed after the write is never silent. */
@@ -547,7 +607,7 @@ class SavecoreRun {
     return {
       clear: Boolean(o.clear), force: Boolean(o.force), testOnly: Boolean(o.testOnly), verbose: Boolean(o.verbose),
       compress: Boolean(o.compress), level: o.level ?? DEFAULT_LEVEL, keep: Boolean(o.keep), kernel: o.kernel ?? null,
-      dumpOffset: o.dumpOffset ?? null, now: this.now, pageSize: this.pageSize,
+      dumpOffset: o.dumpOffset ?? null, partition: this.partition ?? null, now: this.now, pageSize: this.pageSize,
       blockSize: o.blockSize ?? DEFAULT_BLOCK_SIZE, gzipChunkSize: o.compress ? o.gzipChunkSize ?? DEFAULT_GZIP_CHUNK : null,
     };
   }

@@ -6,6 +6,7 @@ import type { Kvm } from '../../../core/kvm.ts';
 import { dumpView } from '../../../core/kvm/view.ts';
 import { readBootTime as readBootTimeFact } from '../../../core/crash/facts.ts';
 import type { ScanCandidate } from '../../../core/scan.ts';
+import type { Partition } from '../../../core/partitions/index.ts';
 import { toolVersion } from './audit.ts';
 import type { InvalidationResult } from './invalidate.ts';
 import type { SaveResult } from './save.ts';
@@ -26,6 +27,8 @@ export interface ManifestInput {
   bounds: number;
   options: Record<string, unknown>;
   device: DeviceIdentity;
+  /** The partition of the device that is the dump device (offsets are relative to it), or null. */
+  partition: Partition | null;
   kd: Kvm;
   dumpOffset: number;
   /** How the dump offset was found. */
@@ -66,8 +69,13 @@ export function buildManifest(m: ManifestInput): Record<string, unknown> {
     bounds: m.bounds,
     options: m.options,
     device: m.device,
+    partition: m.partition && {
+      id: m.partition.id, scheme: m.partition.scheme, name: m.partition.name, type: m.partition.type, typeName: m.partition.typeName,
+      start: m.partition.start, size: m.partition.size, ...(m.partition.parent ? { parent: m.partition.parent } : {}),
+    },
     dump: {
       dumpOffset: m.dumpOffset,
+      absoluteOffset: (m.partition?.start ?? 0) + m.dumpOffset,
       dumplo: Math.floor(m.dumpOffset / 512),
       dumpOffsetSource: m.dumpOffsetSource,
       candidates: m.candidates,

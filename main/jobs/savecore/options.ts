@@ -10,8 +10,13 @@ export interface SavecoreOptions {
   kernel?: string | null;
   /** Debug kernel (netbsd.gdb): the report gains processes, LWPs, CPUs, mounts, modules and the stack. */
   debug?: string | null;
-  /** dumplo * 512; when absent the device is scanned for dump headers. */
+  /** dumplo * 512 (relative to the partition with `partition`); when absent the device is searched for dump headers. */
   dumpOffset?: number;
+  /**
+   * The dump device is this partition of `device` (a whole disk or image): GPT/MBR number,
+   * disklabel letter or GPT name. Offsets are relative to it, as on NetBSD's own dump device.
+   */
+  partition?: string;
   /** -c: invalidate only. */
   clear?: boolean;
   /** -f: save even if the dump looks invalid or space is short. */

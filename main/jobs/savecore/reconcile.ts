@@ -66,7 +66,9 @@ async function fromAuditLog(audit: AuditLog, bounds: number): Promise<Found | nu
 /** Read dumpmag on the device now: zero means the write happened. */
 async function fromDevice(manifest: Record<string, any>): Promise<Found> {
   const device = manifest.device?.path;
-  const dumpOffset = manifest.dump?.dumpOffset;
+  // A dump in a partition is read through the whole disk at its absolute offset: the same bytes,
+  // without trusting the partition map a second time.
+  const dumpOffset = typeof manifest.dump?.absoluteOffset === 'number' ? manifest.dump.absoluteOffset : manifest.dump?.dumpOffset;
   const kernel = manifest.options?.kernel ?? null;
   if (typeof device !== 'string' || typeof dumpOffset !== 'number') return { status: 'unknown', how: 'the manifest does not name the device and offset' };
   let opened;

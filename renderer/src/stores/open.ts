@@ -1,7 +1,7 @@
 // The Open view's data: the form, devices, recent dumps and scan results.
 import { defineStore } from 'pinia';
 import type { OpError } from '../../../contract/errors.ts';
-import type { DeviceEntry, JobEvent, MachineName, RecentEntry, ScanResult } from '../../../contract/results.ts';
+import type { DeviceEntry, DiskSurveyResult, JobEvent, MachineName, RecentEntry, ScanResult } from '../../../contract/results.ts';
 import { api } from '../api/index.ts';
 import { watchJobs } from '../api/job-watch.ts';
 
@@ -10,7 +10,12 @@ export const useOpen = defineStore('open', {
     dumpPath: '',
     kernelPath: '',
     dumpOffset: '',
+    /** The partition of a whole disk or image that is the dump device (dumpOffset relative to it). */
+    partition: '',
     machine: '' as MachineName | '',
+    /** The partition map and dumps of the disk or image in dumpPath ("Find dumps"). */
+    survey: null as DiskSurveyResult | null,
+    surveying: false,
     devices: [] as DeviceEntry[],
     devicesNote: null as string | null,
     devicesLoading: false,
@@ -64,6 +69,19 @@ export const useOpen = defineStore('open', {
         this.scanJob = null;
       }
     },
+    /** The partition map of the disk or image typed in, and the dumps in its NetBSD swap partitions. */
+    async runSurvey() {
+      this.error = null;
+      this.survey = null;
+      this.surveying = true;
+      try {
+        const r = await api.surveyDisk({ path: this.dumpPath.trim() });
+        if (r.ok) this.survey = r.value;
+        else this.error = r.error;
+      } finally {
+        this.surveying = false;
+      }
+    },
     async cancelScan() {
       if (this.scanJob) await api.cancelJob({ jobId: this.scanJob });
     },
@@ -75,6 +93,7 @@ export const useOpen = defineStore('open', {
       this.dumpPath = e.dumpPath;
       this.kernelPath = e.kernelPath ?? '';
       this.dumpOffset = e.dumpOffset === null ? '' : String(e.dumpOffset);
+      this.partition = e.partition ?? '';
       this.machine = e.machine ?? '';
     },
   },

@@ -17,6 +17,7 @@ interface Saved {
   view: ViewName;
   cursor: string;
   top: string;
+  space?: 'virtual' | 'physical' | 'file';
 }
 
 function load(): Saved | null {
@@ -33,7 +34,7 @@ export function keepState(): void {
   const session = useSession();
   const ui = useUi();
   const mem = useMemory();
-  watch([() => session.sessionId, () => session.header, () => ui.view, () => mem.cursor, () => mem.top], () => {
+  watch([() => session.sessionId, () => session.header, () => ui.view, () => mem.cursor, () => mem.top, () => mem.space], () => {
     const h = session.header;
     if (!session.sessionId || !h) {
       sessionStorage.removeItem(KEY);
@@ -44,7 +45,7 @@ export function keepState(): void {
       ...(h.kernelPath ? { kernelPath: h.kernelPath } : {}),
       ...(h.dumpOffsetAsked !== null ? { dumpOffset: h.dumpOffsetAsked } : {}),
     };
-    const saved: Saved = { sessionId: session.sessionId, params, view: ui.view, cursor: mem.cursor.toString(), top: mem.top.toString() };
+    const saved: Saved = { sessionId: session.sessionId, params, view: ui.view, cursor: mem.cursor.toString(), top: mem.top.toString(), space: mem.space };
     sessionStorage.setItem(KEY, JSON.stringify(saved));
   });
 }
@@ -64,6 +65,7 @@ export async function restoreState(): Promise<boolean> {
     ui.show('open');
     return true;
   }
+  mem.space = saved.space ?? 'virtual';
   mem.cursor = BigInt(saved.cursor);
   mem.top = BigInt(saved.top);
   ui.show(VIEWS.some((v) => v.name === saved.view) ? saved.view : 'summary');
