@@ -2,7 +2,7 @@
 // 4 GiB sparse dump: first rows painted after the Memory view is opened, go-to, PageDown, the
 // scrollbar dragged end to end, and the renderer's heap. The 64 MiB dump is the peer: the viewer
 // must not get slower or heavier with the size of the dump.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -128,7 +128,11 @@ async function measure(browser, d, workDir) {
 
 export default async function run(ctx) {
   if (!existsSync(CHROMIUM)) return [{ figure: 'viewer', ours: null, peer: null, ratio: null, target: '-', pass: false, note: `skipped: no Chromium at ${CHROMIUM}` }];
-  if (!existsSync(join(ROOT, 'out', 'renderer', 'index.html'))) throw new Error('the renderer is not built: run npm run build first');
+  if (!existsSync(join(ROOT, 'out', 'renderer', 'index.html'))) {
+    ctx.log?.('building the renderer (npm run build:app) …');
+    const r = spawnSync(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['run', 'build:app'], { cwd: ROOT, stdio: 'inherit' });
+    if (r.status !== 0) throw new Error('npm run build:app failed');
+  }
   const small = await sparseDump(ctx.workDir, '64m', { memMiB: 64 });
   const big = await sparseDump(ctx.workDir, '4g', { memMiB: 64, highMiB: 4096 });
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
