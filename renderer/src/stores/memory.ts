@@ -128,7 +128,11 @@ export const useMemory = defineStore('memory', {
       return true;
     },
     /** "0xffff…", "dumpmag", "dumpmag+0x10": returns true when the address was found. */
-    async goto(text: string): Promise<boolean> {
+    /**
+     * `ready` (the session's refresh) runs beside the symbol lookup and is awaited before the jump,
+     * so the rows are read only once a dump changed on disk has been reopened.
+     */
+    async goto(text: string, ready?: Promise<unknown>): Promise<boolean> {
       this.gotoError = null;
       const s = useSession();
       const m = /^\s*([^+\s]+)\s*(?:\+\s*(\S+))?\s*$/.exec(text);
@@ -173,6 +177,7 @@ export const useMemory = defineStore('memory', {
         this.gotoError = `0x${address.toString(16)} is past the end of this space (0x${this.limitOf(space).toString(16)})`;
         return false;
       }
+      await ready;
       this.target = { label: m[2] ? `${label}+${m[2]}` : label, address, length };
       this.jump({ space, address });
       return true;
