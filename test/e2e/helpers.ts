@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { expect, test } from 'vitest';
+import { afterAll, beforeAll, expect, test } from 'vitest';
 import { chromium, type Page } from 'playwright-core';
 import { createHandlers, type Handlers } from '../../main/app/handlers.ts';
 import { startServer } from '../../main/serve/server.ts';
@@ -115,6 +115,32 @@ export async function startBrowserSession(opts: { allowWrite: boolean; devices?:
       await server.close();
       await handlers.shutdown();
       rmSync(userData, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * The workbench and Chromium for one describe block: started before its tests, closed after them.
+ * `session` and `page` are read when a test runs (they do not exist while the block is declared).
+ */
+export function useBrowserSession(opts: { allowWrite: boolean; devices?: () => DeviceEntry[] }): { readonly session: BrowserSession; readonly page: Page } {
+  let started: BrowserSession | undefined;
+  beforeAll(async () => {
+    started = await startBrowserSession(opts);
+  });
+  afterAll(async () => {
+    await started?.close();
+  });
+  const session = (): BrowserSession => {
+    if (!started) throw new Error('the browser session has not started (use it inside a test)');
+    return started;
+  };
+  return {
+    get session() {
+      return session();
+    },
+    get page() {
+      return session().page;
     },
   };
 }

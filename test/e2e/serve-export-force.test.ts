@@ -4,7 +4,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { writeDumpFiles, type DumpFiles } from '../app/helpers/dump-files.ts';
-import { chromiumRequiredInCi, HAVE_CHROMIUM, openThroughUi, startBrowserSession, type BrowserSession } from './helpers.ts';
+import { chromiumRequiredInCi, HAVE_CHROMIUM, openThroughUi, startBrowserSession, type BrowserSession, useBrowserSession } from './helpers.ts';
 
 chromiumRequiredInCi();
 
@@ -45,29 +45,21 @@ describe.skipIf(!HAVE_CHROMIUM)('export of an old dump, in Chromium', () => {
 });
 
 describe.skipIf(!HAVE_CHROMIUM)('the Summary says up front what savecore will refuse (issue 14 item 4)', () => {
-  let session: BrowserSession;
-  let page: Page;
-  beforeAll(async () => {
-    session = await startBrowserSession({ allowWrite: false });
-    page = session.page;
-  });
-  afterAll(async () => {
-    await session?.close();
-  });
+  const ui = useBrowserSession({ allowWrite: false });
 
   test('an old dump: the crash time and the 60-day rule, with -f as the way out; a recent one: nothing', async () => {
     const old = writeDumpFiles({ seed: 4, triage: { timeSecond: 1_700_000_000n } });
     const recent = writeDumpFiles({ seed: 4, triage: { timeSecond: BigInt(Math.floor(Date.now() / 1000) - 3600) } });
     try {
-      await openThroughUi(page, old);
-      const refusal = page.getByTestId('savecore-refusal-crash-time');
+      await openThroughUi(ui.page, old);
+      const refusal = ui.page.getByTestId('savecore-refusal-crash-time');
       await expect.poll(async () => ((await refusal.count()) ? (await refusal.textContent()) ?? '' : ''), { timeout: 20_000 })
         .toMatch(/savecore will refuse: the crash time \(2023-11-14 22:13:20 UTC, \d+ days from now\) is more than 60 days from now.*Force \(-f\)/);
-      await page.goto(session.url);
-      await openThroughUi(page, recent);
-      await page.getByTestId('panic-banner').waitFor();
+      await ui.page.goto(ui.session.url);
+      await openThroughUi(ui.page, recent);
+      await ui.page.getByTestId('panic-banner').waitFor();
       await new Promise((r) => setTimeout(r, 500));
-      expect(await page.getByTestId('savecore-preview').count()).toBe(0);
+      expect(await ui.page.getByTestId('savecore-preview').count()).toBe(0);
     } finally {
       old.cleanup();
       recent.cleanup();
@@ -82,9 +74,9 @@ describe.skipIf(!HAVE_CHROMIUM)('the Summary says up front what savecore will re
       const fd = openSync(files.dumpPath, 'r+');
       writeSync(fd, Buffer.alloc(8), 0, 8, dm.fileOff);
       closeSync(fd);
-      await page.goto(session.url);
-      await openThroughUi(page, files);
-      const refusal = page.getByTestId('savecore-refusal-dumpmag');
+      await ui.page.goto(ui.session.url);
+      await openThroughUi(ui.page, files);
+      const refusal = ui.page.getByTestId('savecore-refusal-dumpmag');
       await expect.poll(async () => ((await refusal.count()) ? (await refusal.textContent()) ?? '' : ''), { timeout: 20_000 })
         .toMatch(/no core dump": dumpmag is 0x0, not 0x8fca0101 — the dump was already saved and invalidated/);
     } finally {
