@@ -95,13 +95,7 @@ export class SegmentIndex {
   /** The segment whose bytes pa reads, or null when pa is in no segment. */
   find(pa: bigint): PlacedSegment | null {
     if (this.overlapping) return this.inHeaderOrder.find((s) => pa >= s.start && pa < s.end) ?? null;
-    let lo = 0;
-    let hi = this.sorted.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.sorted[mid].start <= pa) lo = mid + 1;
-      else hi = mid;
-    }
+    const lo = this.firstStartingAfter(pa);
     const seg = lo > 0 ? this.sorted[lo - 1] : null;
     return seg && pa < seg.end ? seg : null;
   }
@@ -126,6 +120,11 @@ export class SegmentIndex {
 
   /** Sorted segments starting after pa (the first is the next start). */
   private *sortedFrom(pa: bigint): Iterable<PlacedSegment> {
+    for (let i = this.firstStartingAfter(pa); i < this.sorted.length; i++) yield this.sorted[i];
+  }
+
+  /** Bisect: the index of the first sorted segment whose start is above pa. */
+  private firstStartingAfter(pa: bigint): number {
     let lo = 0;
     let hi = this.sorted.length;
     while (lo < hi) {
@@ -133,6 +132,6 @@ export class SegmentIndex {
       if (this.sorted[mid].start <= pa) lo = mid + 1;
       else hi = mid;
     }
-    for (let i = lo; i < this.sorted.length; i++) yield this.sorted[i];
+    return lo;
   }
 }
