@@ -14,7 +14,8 @@ import { fromHexAddress, toHexAddress } from '../../../contract/values.ts';
 import { checkNewPath, createNewFile, RefusedOutput } from '../../fs/new-file.ts';
 import { OpFailure } from '../dispatch.ts';
 import { type HandlerContext, requireSession, withSession } from '../context.ts';
-import { sessionView, spaceLimit } from './viewer-ops.ts';
+import { spaceLimit } from './viewer-ops.ts';
+import { sessionView } from '../session-view.ts';
 
 const PROGRESS_INTERVAL_MS = 100;
 
@@ -72,18 +73,6 @@ export async function saveMemoryOp(ctx: HandlerContext, a: OpParsedArgs<'saveMem
     const start = fromHexAddress(a.address);
     const read = (at: bigint, n: number) => (a.space === 'virtual' ? view.virtual.read(at, n)
       : a.space === 'physical' ? view.physical.read(at, n) : view.file.read(Number(at), n));
-    // Everything is read and checked before a file exists: a selection with a hole saves nothing.
-    const hash = createHash('sha256');
-    const chunks: Uint8Array[] = [];
-    for (let done = 0; done < a.length;) {
-      const n = Math.min(SAVE_CHUNK, a.length - done);
-      const got = await read(start + BigInt(done), n);
-      const f = got.faults[0];
-      if (f) throw new OpFailure('kvm-error', `not saved: ${toHexAddress(f.address)} (+${done + f.offset} in the selection) is unreadable: ${f.reason}`);
-      chunks.push(got.data);
-      hash.update(got.data);
-      done += n;
-    }
     const protect = [s.params.dumpPath, s.params.kernelPath];
     const temp = `${a.path}.partial-${randomBytes(4).toString('hex')}`;
     let fh;
@@ -94,8 +83,19 @@ export async function saveMemoryOp(ctx: HandlerContext, a: OpParsedArgs<'saveMem
       if (e instanceof RefusedOutput) throw new OpFailure('bad-request', e.message);
       throw new OpFailure('bad-request', `${a.path}: ${(e as Error).message}`);
     }
+    // Streamed a chunk at a time into the temporary file (constant memory, any length); a hole
+    // found on the way removes it, so a selection with a hole saves nothing under the name asked.
+    const hash = createHash('sha256');
     try {
-      for (const c of chunks) await fh.write(c);
+      for (let done = 0; done < a.length;) {
+        const n = Math.min(SAVE_CHUNK, a.length - done);
+        const got = await read(start + BigInt(done), n);
+        const f = got.faults[0];
+        if (f) throw new OpFailure('kvm-error', `not saved: ${toHexAddress(f.address)} (+${done + f.offset} in the selection) is unreadable: ${f.reason}`);
+        await fh.write(got.data);
+        hash.update(got.data);
+        done += n;
+      }
       await fh.sync();
       await fh.close();
       fh = null;
