@@ -8,7 +8,7 @@ import { dumpKey } from '../bookmarks.ts';
 import { OpFailure } from '../dispatch.ts';
 import { type HandlerContext, withSession } from '../context.ts';
 import type { Session } from '../sessions.ts';
-import { sessionView } from './viewer-ops.ts';
+import { sessionView } from '../session-view.ts';
 
 async function keyOf(s: Session): Promise<string> {
   const view = sessionView(s);

@@ -24,7 +24,6 @@ import { sessionView } from '../session-view.ts';
 
 type Space = 'virtual' | 'physical' | 'file';
 
-export { sessionView };
 
 function requireMemory(view: DumpView, space: Space): void {
   if (space !== 'file' && !view.hasHeader) {
@@ -155,9 +154,9 @@ function stepInList(regions: readonly AddressRegion[], from: bigint, direction: 
     const r = regions.find((x) => x.start > from);
     return r ? { address: toHexAddress(r.start), reason: null } : { address: null, reason: `no memory after ${toHexAddress(from)}` };
   }
-  const holding = regions.findIndex((x) => from >= x.start && from < x.end);
-  const before = regions.filter((x) => x.end <= from && (holding < 0 || x !== regions[holding]));
-  const r = before.at(-1);
+  // Regions are sorted and disjoint: those ending by `from` are exactly the ones before the region
+  // (or hole) holding it.
+  const r = regions.filter((x) => x.end <= from).at(-1);
   return r ? { address: toHexAddress(r.start), reason: null } : { address: null, reason: `no memory before ${toHexAddress(from)}` };
 }
 
