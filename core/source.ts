@@ -22,6 +22,14 @@ export interface DumpSource {
    * Throws IoError (or a Node system error with .code) on failure.
    */
   pread(buf: Uint8Array, offset: number): Promise<number>;
+  /**
+   * Gather read: `length` bytes at each of `offsets` into consecutive slots of buf (slot i at
+   * i × length). Returns how many leading slots were read whole; fewer when the source gave its
+   * caller a turn (call again from there) or the next slot is short (EOF). Optional: for sources
+   * where many small reads are cheap in one call (a file descriptor read in a loop), so a search
+   * that needs one sector in eight need not read the other seven.
+   */
+  preadEach?(buf: Uint8Array, offsets: readonly number[], length: number): Promise<number>;
   /** pwrite(2), present only when the source was opened for writing. */
   pwrite?(buf: Uint8Array, offset: number): Promise<number>;
   /** fsync(2): written bytes are on the medium when this resolves (writable sources). */
@@ -97,6 +105,26 @@ export async function preadFully(src: DumpSource, buf: Uint8Array, offset: numbe
     const n = await src.pread(buf.subarray(done), offset + done);
     if (n <= 0) break;
     done += n;
+  }
+  return done;
+}
+
+/**
+ * `length` bytes at every offset into slot i × length of buf, through the source's preadEach
+ * (which must exist). Returns how many leading slots were read whole: fewer only at a short slot.
+ */
+export async function preadEachFully(src: DumpSource, buf: Uint8Array, offsets: readonly number[], length: number): Promise<number> {
+  if (!src.preadEach) throw new TypeError(`${src.name}: no gather read`);
+  let done = 0;
+  while (done < offsets.length) {
+    const n = await src.preadEach(buf.subarray(done * length), offsets.slice(done), length);
+    if (n > 0) {
+      done += n;
+      continue;
+    }
+    // Nothing read: decide the slot with a plain read (a short device read is not yet EOF).
+    if ((await preadFully(src, buf.subarray(done * length, (done + 1) * length), offsets[done]!)) < length) break;
+    done++;
   }
   return done;
 }

@@ -2,11 +2,10 @@
 // NetBSD swap partition ends with the dump (where cpu_dumpconf puts it), against reading that swap
 // partition once (`cat` of the partition: dd over its byte range, 1 MiB blocks). Targets: under 2 s
 // and under 1% of the image read (every byte the survey reads: map, search, inspection).
-// The search reads the partition backwards from its end in 1 MiB pieces until it meets the header:
-// every 4 KiB page between the header and the end holds a candidate, so whatever reads them (we, or
-// the kernel's page cache under strided sector reads) reads the dump's whole extent. The bytes
-// read are therefore about the dump's size (--mem-mib) plus the bounded ksyms search (64 MiB when
-// the dump has no ksyms); they are under 1% of 64 GiB for dumps up to about 590 MiB.
+// The search reads one sector per 4 KiB page from the partition's end back to the header (the only
+// blocks cpu_dumpconf can put it at), in gathers of synchronous sector reads on the descriptor:
+// an eighth of the dump's extent, plus the bounded ksyms search (64 MiB when the dump has no ksyms)
+// and the partition map. For the 1 GiB dump that is about 193 MiB, 0.3% of the 64 GiB image.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, openSync, renameSync, statSync, ftruncateSync } from 'node:fs';
 import { join } from 'node:path';

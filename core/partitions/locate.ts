@@ -2,14 +2,15 @@
 // cpu_dumpconf (amd64/i386 machdep, aarch64 aarch64_machdep; spec 8 and "dumplo") sets
 // dumplo = nblks − dumpblks, dumpblks = 1 header block + ctod(RAM pages): the header sits one
 // block before a whole number of 4 KiB pages that end at the partition's end. When that does not
-// fit, amd64 (sparse dumps) and i386 fall back to dumplo = ctod(1) = 8. So we read backwards from
-// the end in large reads and test only blocks at (nblks − 1 − 8k), stopping at the first header
+// fit, amd64 (sparse dumps) and i386 fall back to dumplo = ctod(1) = 8. So we test only blocks at
+// (nblks − 1 − 8k), from the end backwards, reading just those sectors where the source can (a file
+// or device: one sector in eight) and large backwards reads elsewhere, stopping at the first header
 // the full kvm_dump_mkheader check accepts whose memory fits inside the partition; then block 8.
 
 import { Kvm } from '../kvm.ts';
 import type { MachineName } from '../machines/machine.ts';
 import { CORE_CPU, KCORE_MAGIC, readMidMag } from '../format/kcore.ts';
-import { preadFully, type CancelSignal, type DumpSource } from '../source.ts';
+import { preadEachFully, preadFully, type CancelSignal, type DumpSource } from '../source.ts';
 import { describe } from './read-map.ts';
 import { SECTOR, type Partition, type PartitionMap } from './types.ts';
 import { WindowSource } from './window-source.ts';
@@ -40,7 +41,7 @@ export interface LocatedDump {
 export interface LocateOptions {
   /** Bytes per backwards read (default 1 MiB). */
   chunkSize?: number;
-  /** Most bytes read backwards per partition before giving up on the end placement (default: all). */
+  /** Most bytes of each partition searched back from its end before giving up on the end placement (default: all). */
   maxBytesPerPartition?: number;
   /** Search every partition (and nothing else), not just NetBSD swap partitions. */
   allPartitions?: boolean;
@@ -84,30 +85,14 @@ export async function locateInRange(
   const nblks = Math.floor(size / SECTOR);
   if (nblks <= BLOCKS_PER_PAGE) return null;
   const win = new WindowSource(src, start, nblks * SECTOR, partition ? `${src.name} ${describe(partition)}` : src.name);
-  const chunkSize = Math.max(SECTOR * BLOCKS_PER_PAGE, opts.chunkSize ?? 1 << 20);
-  const budget = opts.maxBytesPerPartition ?? Infinity;
-  const chunk = new Uint8Array(chunkSize);
   // Highest candidate block: one header block and at least one page before the end.
-  let block = nblks - 1 - BLOCKS_PER_PAGE;
-  let readSoFar = 0;
-  while (block >= BLOCKS_PER_PAGE && readSoFar < budget) {
-    opts.signal?.throwIfAborted();
-    // The read covers candidates block, block-8, … down to lowBlock, ending just after `block`.
-    const endByte = (block + 1) * SECTOR;
-    const startByte = Math.max(0, endByte - chunkSize);
-    const view = chunk.subarray(0, endByte - startByte);
-    const n = await preadFully(win, view, startByte);
-    counter.bytesRead += n;
-    readSoFar += n;
-    opts.onProgress?.(counter.bytesRead);
-    for (; block >= BLOCKS_PER_PAGE && block * SECTOR >= startByte; block -= BLOCKS_PER_PAGE) {
-      const at = block * SECTOR - startByte;
-      if (at + SECTOR > n || !looksLikeHeader(view, at)) continue;
-      const hit = await confirm(win, start, nblks, block, partition, counter);
-      if (hit) return hit;
-    }
+  const search: Search = { win, top: nblks - 1 - BLOCKS_PER_PAGE, budget: opts.maxBytesPerPartition ?? Infinity, opts, counter };
+  const candidates = win.preadEach ? sectorProbes(search) : backwardsChunks(search);
+  for await (const block of candidates) {
+    const hit = await confirm(win, start, nblks, block, partition, counter);
+    if (hit) return hit;
   }
-  // Small partitions: dumplo = ctod(1). (When nblks − 1 ≡ 0 mod 8 the loop above already tried it.)
+  // Small partitions: dumplo = ctod(1). (When nblks − 1 ≡ 0 mod 8 the search above already tried it.)
   const probe = new Uint8Array(SECTOR);
   const n = await preadFully(win, probe, BLOCKS_PER_PAGE * SECTOR);
   counter.bytesRead += n;
@@ -116,6 +101,66 @@ export async function locateInRange(
     if (hit) return { ...hit, placement: hit.placement === 'end' ? 'end' : 'ctod1' };
   }
   return null;
+}
+
+interface Search {
+  win: WindowSource;
+  /** The highest candidate block; the others are top − 8k down to block 8. */
+  top: number;
+  /** Most bytes of the range searched back from its end. */
+  budget: number;
+  opts: LocateOptions;
+  counter: { bytesRead: number };
+}
+
+/** Candidates read per gather call: 2048 sectors, one per page of 8 MiB of the partition. */
+const PROBES_PER_GATHER = 2048;
+
+/**
+ * The candidate blocks that look like a header, highest first, reading only those blocks: one
+ * sector in eight. Each gather reads its candidates in ascending order, so the kernel's readahead
+ * sees pages touched in sequence on a disk that has no page cache yet.
+ */
+async function* sectorProbes(s: Search): AsyncGenerator<number> {
+  const slots = new Uint8Array(PROBES_PER_GATHER * SECTOR);
+  let block = s.top;
+  while (block >= BLOCKS_PER_PAGE && (s.top - block) * SECTOR < s.budget) {
+    s.opts.signal?.throwIfAborted();
+    const page = BLOCKS_PER_PAGE * SECTOR;
+    const left = Math.ceil((s.budget - (s.top - block) * SECTOR) / page);
+    const count = Math.min(PROBES_PER_GATHER, left, Math.floor((block - BLOCKS_PER_PAGE) / BLOCKS_PER_PAGE) + 1);
+    const low = block - (count - 1) * BLOCKS_PER_PAGE;
+    const offsets = Array.from({ length: count }, (_, i) => (low + i * BLOCKS_PER_PAGE) * SECTOR);
+    const whole = await preadEachFully(s.win, slots, offsets, SECTOR);
+    s.counter.bytesRead += whole * SECTOR;
+    s.opts.onProgress?.(s.counter.bytesRead);
+    for (let i = whole - 1; i >= 0; i--) if (looksLikeHeader(slots, i * SECTOR)) yield low + i * BLOCKS_PER_PAGE;
+    block = low - BLOCKS_PER_PAGE;
+  }
+}
+
+/**
+ * The same candidates from sources without a gather read (E01, split and gzip images, tests):
+ * the range read backwards in large reads, since every small read there costs a whole chunk.
+ */
+async function* backwardsChunks(s: Search): AsyncGenerator<number> {
+  const chunkSize = Math.max(SECTOR * BLOCKS_PER_PAGE, s.opts.chunkSize ?? 1 << 20);
+  const chunk = new Uint8Array(chunkSize);
+  let block = s.top;
+  while (block >= BLOCKS_PER_PAGE && (s.top - block) * SECTOR < s.budget) {
+    s.opts.signal?.throwIfAborted();
+    // The read covers candidates block, block-8, … ending just after `block`.
+    const endByte = (block + 1) * SECTOR;
+    const startByte = Math.max(0, endByte - chunkSize);
+    const view = chunk.subarray(0, endByte - startByte);
+    const n = await preadFully(s.win, view, startByte);
+    s.counter.bytesRead += n;
+    s.opts.onProgress?.(s.counter.bytesRead);
+    for (; block >= BLOCKS_PER_PAGE && block * SECTOR >= startByte; block -= BLOCKS_PER_PAGE) {
+      const at = block * SECTOR - startByte;
+      if (at + SECTOR <= n && looksLikeHeader(view, at)) yield block;
+    }
+  }
 }
 
 /** A kernel-written CPU segment header starts with KCORE_MAGIC and the CORE_CPU flag. */

@@ -10,6 +10,7 @@ export class WindowSource implements DumpSource {
   pwrite?: (buf: Uint8Array, offset: number) => Promise<number>;
   /** The base's fsync: a write through the window is on the medium when this resolves. */
   sync?: () => Promise<void>;
+  preadEach?: (buf: Uint8Array, offsets: readonly number[], length: number) => Promise<number>;
 
   constructor(readonly base: DumpSource, readonly start: number, readonly length: number, name?: string) {
     if (!Number.isSafeInteger(start) || !Number.isSafeInteger(length) || start < 0 || length < 0) {
@@ -25,6 +26,16 @@ export class WindowSource implements DumpSource {
       };
     }
     if (base.sync) this.sync = base.sync.bind(base);
+    if (base.preadEach) {
+      const gather = base.preadEach.bind(base);
+      this.preadEach = async (buf, offsets, len) => {
+        // Slots past the window's end are short, as pread's would be: stop before the first.
+        let inside = 0;
+        while (inside < offsets.length && offsets[inside]! >= 0 && offsets[inside]! + len <= this.length) inside++;
+        if (inside === 0) return 0;
+        return gather(buf, offsets.slice(0, inside).map((o) => this.start + o), len);
+      };
+    }
   }
 
   get size(): number {

@@ -105,7 +105,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--kernel <file>', 'kernel image for crash time and saved state (default: the dump\'s own ksyms)')
     .option('--quick', 'skip the crash time and saved state')
     .option('--verify-image', 'for an E01 image: read it all and check the MD5/SHA-1 the imager stored')
-    .option('--max-bytes <n>', 'read at most this much of each partition, backwards from its end (default: all)')
+    .option('--max-bytes <n>', 'search at most this much of each partition, backwards from its end (default: all)')
     .option('--json', 'print one JSON object on stdout')
     .action(async (device: string, o: Opts) => {
       setExit(await disksCommand({

@@ -34,7 +34,7 @@ export interface SurveyOptions {
   /** Skip the crash time and state (no symbol search). */
   quick?: boolean;
   /**
-   * Read at most this much of each partition (or of a device without a partition map), backwards
+   * Search at most this much of each partition (or of a device without a partition map), backwards
    * from its end: a dump larger than this is not found (a full scan still finds it). Default: all.
    */
   maxBytesPerPartition?: number;
@@ -44,7 +44,17 @@ export interface SurveyOptions {
 /** Counts what is read through it. */
 class CountingSource implements DumpSource {
   bytesRead = 0;
-  constructor(private readonly base: DumpSource) {}
+  preadEach?: (buf: Uint8Array, offsets: readonly number[], length: number) => Promise<number>;
+  constructor(private readonly base: DumpSource) {
+    if (base.preadEach) {
+      const gather = base.preadEach.bind(base);
+      this.preadEach = async (buf, offsets, length) => {
+        const n = await gather(buf, offsets, length);
+        this.bytesRead += n * length;
+        return n;
+      };
+    }
+  }
   get name() { return this.base.name; }
   get kind() { return this.base.kind; }
   get size() { return this.base.size; }

@@ -2,7 +2,8 @@
 // (spec 4.3-4.4): regular files are mapped (size from st_size), character (raw) devices need
 // sector-aligned I/O on BSD/macOS, block devices report st_size 0.
 
-import { constants as fsConstants, promises as fsp, type BigIntStats } from 'node:fs';
+import { constants as fsConstants, promises as fsp, readSync, type BigIntStats } from 'node:fs';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { IoError, errnoOf, strerror, type Errno } from '../../core/errno.ts';
 import type { DumpSource, SourceKind } from '../../core/source.ts';
@@ -12,6 +13,11 @@ import { openImageSet, readOnlyImageError } from './image-set.ts';
 export const SECTOR_SIZE = 512;
 /** Node rejects single reads/writes above 2 GiB; larger requests are split. */
 const MAX_IO = 1 << 30;
+/**
+ * Longest a gather read holds the thread before giving the event loop a turn: the app's main
+ * process answers the window while a slow disk is searched.
+ */
+const GATHER_SLICE_MS = 8;
 
 export interface SourceIdentity {
   readonly path: string;
@@ -170,6 +176,27 @@ class HandleIo {
     return done;
   }
 
+  /**
+   * Small reads at many offsets in one synchronous loop on the descriptor: 2–3 µs each from the
+   * page cache, where each async read through libuv's pool costs ~18 µs (262 000 sector reads:
+   * 0.5 s against 4.7 s). Returns the slots read whole, stopping at a short one or when the
+   * time slice is used up.
+   */
+  readEach(buf: Uint8Array, offsets: readonly number[], length: number): number {
+    const until = performance.now() + GATHER_SLICE_MS;
+    for (let i = 0; i < offsets.length; i++) {
+      if ((i & 63) === 63 && performance.now() > until) return i;
+      let n: number;
+      try {
+        n = readSync(this.handle.fd, buf, i * length, length, offsets[i]!);
+      } catch (e) {
+        throw ioError(this.path, 'read', e, offsets[i]);
+      }
+      if (n !== length) return i;
+    }
+    return offsets.length;
+  }
+
   async writeFully(buf: Uint8Array, offset: number): Promise<number> {
     let done = 0;
     while (done < buf.length) {
@@ -270,6 +297,18 @@ class NodeFileSource implements NodeSource {
   async pread(buf: Uint8Array, offset: number): Promise<number> {
     this.checkUsable('read', offset);
     return this.kind === 'chardev' ? this.io.readAligned(buf, offset) : this.io.readFully(buf, offset);
+  }
+
+  async preadEach(buf: Uint8Array, offsets: readonly number[], length: number): Promise<number> {
+    for (const o of offsets) this.checkUsable('read', o);
+    if (buf.length < offsets.length * length) throw new RangeError(`gather: ${offsets.length} slots of ${length} bytes do not fit in ${buf.length}`);
+    await nextTurn(); // each slice starts on a fresh turn of the event loop
+    const aligned = length % SECTOR_SIZE === 0 && offsets.every((o) => o % SECTOR_SIZE === 0);
+    if (this.kind === 'chardev' && !aligned) {
+      // Raw devices take whole sectors only: this slot through the bounce buffer, the rest next call.
+      return offsets.length && (await this.io.readAligned(buf.subarray(0, length), offsets[0]!)) === length ? 1 : 0;
+    }
+    return this.io.readEach(buf, offsets, length);
   }
 
   pwrite?: (buf: Uint8Array, offset: number) => Promise<number> = async (buf, offset) => {
