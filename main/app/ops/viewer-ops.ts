@@ -21,6 +21,7 @@ import type { Session } from '../sessions.ts';
 import { checkDisk } from '../dump-freshness.ts';
 import { symbolsOf } from './symbol-ops.ts';
 import { sessionView } from '../session-view.ts';
+import { SymbolIndex } from '../../../core/objects/symbolize.ts';
 
 type Space = 'virtual' | 'physical' | 'file';
 
@@ -174,43 +175,27 @@ export async function stepRegionOp(ctx: HandlerContext, a: OpParsedArgs<'stepReg
   });
 }
 
-/** Functions and objects sorted by address, per loaded symbol table. */
-const sortedCache = new WeakMap<ElfSymbol[], ElfSymbol[]>();
-function sortedSymbols(all: ElfSymbol[]): ElfSymbol[] {
-  let sorted = sortedCache.get(all);
-  if (!sorted) {
-    sorted = all.filter((x) => (x.type === STT_FUNC || x.type === STT_OBJECT) && x.value !== 0n)
-      .sort((p, q) => (p.value < q.value ? -1 : p.value > q.value ? 1 : 0));
-    sortedCache.set(all, sorted);
+/** Functions and objects by address, one index per loaded symbol table. */
+const indexCache = new WeakMap<ElfSymbol[], SymbolIndex<ElfSymbol>>();
+function symbolIndex(all: ElfSymbol[]): SymbolIndex<ElfSymbol> {
+  let index = indexCache.get(all);
+  if (!index) {
+    index = new SymbolIndex(all.filter((x) => x.type === STT_FUNC || x.type === STT_OBJECT));
+    indexCache.set(all, index);
   }
-  return sorted;
-}
-
-/** The symbol at or before addr that still holds it (within its size, or the next symbol when sizeless). */
-export function symbolHolding(sorted: readonly ElfSymbol[], addr: bigint): ElfSymbol | null {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (sorted[mid]!.value <= addr) lo = mid + 1;
-    else hi = mid;
-  }
-  for (let i = lo - 1; i >= 0 && i >= lo - 8; i--) {
-    const sym = sorted[i]!;
-    if (sym.size > 0 ? addr < sym.value + BigInt(sym.size) : i === lo - 1 && addr - sym.value < 0x10000n) return sym;
-  }
-  return null;
+  return index;
 }
 
 export async function symbolsAtOp(ctx: HandlerContext, a: OpParsedArgs<'symbolsAt'>): Promise<SymbolsAtResult> {
   const s = ctx.sessions.get(a.sessionId);
   if (!s) throw new OpFailure('not-found', `no open dump with id ${a.sessionId}`);
-  const sorted = sortedSymbols(await symbolsOf(s));
+  const index = symbolIndex(await symbolsOf(s));
   return {
     symbols: a.addresses.map((text) => {
-      const addr = fromHexAddress(text);
-      const sym = symbolHolding(sorted, addr);
-      return sym ? { name: sym.name, value: toHexAddress(sym.value), offset: toHexAddress(addr - sym.value), size: Number(sym.size) } : null;
+      const held = index.holding(fromHexAddress(text));
+      if (!held) return null;
+      const sym = held.symbol;
+      return { name: sym.name, value: toHexAddress(sym.value), offset: toHexAddress(held.offset), size: Number(sym.size) };
     }),
   };
 }
