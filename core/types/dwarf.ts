@@ -112,18 +112,13 @@ class Cursor {
     return v;
   }
   uleb(): bigint {
-    let result = 0n;
-    let shift = 0n;
-    const start = this.pos;
-    for (;;) {
-      if (shift > 70n) this.fail('LEB128 longer than 10 bytes', start);
-      const b = this.u8();
-      result |= BigInt(b & 0x7f) << shift;
-      shift += 7n;
-      if ((b & 0x80) === 0) return result;
-    }
+    return this.leb128(false);
   }
   sleb(): bigint {
+    return this.leb128(true);
+  }
+  /** LEB128: 7 bits per byte, low first; a signed one extends its last byte's bit 6. */
+  private leb128(signed: boolean): bigint {
     let result = 0n;
     let shift = 0n;
     const start = this.pos;
@@ -132,10 +127,7 @@ class Cursor {
       const b = this.u8();
       result |= BigInt(b & 0x7f) << shift;
       shift += 7n;
-      if ((b & 0x80) === 0) {
-        if (b & 0x40) result -= 1n << shift;
-        return result;
-      }
+      if ((b & 0x80) === 0) return signed && b & 0x40 ? result - (1n << shift) : result;
     }
   }
   /** A ULEB128 that must fit a JS number (offsets, counts, codes). */
