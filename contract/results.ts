@@ -88,8 +88,8 @@ export interface FoundDump {
 export interface DiskSurveyResult {
   path: string;
   size: number;
-  /** A multi-file image (E01 segments, split raw parts), or null for one file or device. */
-  image: { format: 'e01' | 'split-raw'; files: number } | null;
+  /** A multi-file image (E01 segments, split raw parts) or a gzip-compressed one, or null for one file or device. */
+  image: { format: 'e01' | 'split-raw' | 'gzip'; files: number } | null;
   schemes: string[];
   partitions: DiskPartitionInfo[];
   dumps: FoundDump[];

@@ -13,6 +13,16 @@
 //     then the entries' Adler-32. "table2" repeats "table". A chunk runs to the next entry's offset,
 //     the last one of a table to the end of its "sectors" section.
 //   a stored chunk is the data and its Adler-32 (LE); a compressed one a zlib stream.
+//   Segment files past 2 GiB: an entry has 31 bits of offset, so EnCase 6.7+ and libewf's encase6/7
+//     formats end a "sectors" section (and write its table) before it passes 2^31 bytes, and start
+//     another whose table's base offset is the new section's: every chunk is at base + entry, the
+//     base a u64 (libewf_write_io_handle.c: a section is full once it spans INT32_MAX bytes; the
+//     base is the chunks section's offset for encase6/7, 0 for older formats, whose segment files
+//     libewf caps at INT32_MAX bytes). EnCase 6.7.1 instead let one table run past 2 GiB with
+//     all 32 bits of the later entries as the offset ("table entries offset overflow" in libewf's
+//     format notes): from the entry whose chunk runs past 2^31 on, libewf reads entries as 32-bit
+//     offsets of stored (uncompressed) chunks (libewf_chunk_group.c), and so do we; a chunk that is
+//     not a stored one there fails its Adler-32, an error that names the overflow.
 //   "hash": MD5 of the media; "digest": MD5 and SHA-1. "next" ends a segment, "done" the last.
 // Every count, offset and size is checked against the file sizes; damage is an EwfError naming the
 // segment file, the section and the offset — never a hang or an out-of-memory.
@@ -77,12 +87,36 @@ interface Table {
   footer: boolean;
 }
 
-interface ChunkRef {
+export interface ChunkRef {
   segment: number;
   offset: number;
   size: number;
   compressed: boolean;
+  /** Read past an EnCase 6.7.1 offset overflow (a 32-bit entry, taken to be a stored chunk). */
+  overflow: boolean;
 }
+
+/** A table's entries, and where (if anywhere) their offsets overflowed into bit 31. */
+interface Entries {
+  raw: Uint32Array;
+  /** First entry read as a full 32-bit offset (EnCase 6.7.1 overflow); raw.length when none is. */
+  overflowFrom: number;
+}
+
+/**
+ * Where a table's offsets overflow, as libewf decides it: bit 31 is the compression flag until an
+ * entry's chunk runs past 2^31 — the next entry's 31 offset bits fall behind its own while all 32
+ * bits reach 2^31 — and from that next entry on all 32 bits are the offset of a stored chunk.
+ */
+export function offsetOverflow(raw: Uint32Array): number {
+  for (let i = 0; i + 1 < raw.length; i++) {
+    const next = raw[i + 1];
+    if (next >= 0x80000000 && (next & 0x7fffffff) < (raw[i] & 0x7fffffff)) return i + 1;
+  }
+  return raw.length;
+}
+
+const entryOffset = (e: Entries, i: number) => (i >= e.overflowFrom ? e.raw[i] : e.raw[i] & 0x7fffffff);
 
 /** Section type names are ASCII, NUL-padded (core has no TextDecoder). */
 const latin1 = (b: Uint8Array) => String.fromCharCode(...b);
@@ -134,7 +168,7 @@ export class EwfSource implements DumpSource {
   readonly name: string;
   readonly size: number;
   private readonly cache = new Map<number, Uint8Array>();
-  private readonly tableCache = new Map<number, Uint32Array>();
+  private readonly tableCache = new Map<number, Entries>();
   private readonly inflate: InflateFn;
   private readonly cacheChunks: number;
   /** Bytes of segment files read (for tests and the bench). */
@@ -308,12 +342,13 @@ export class EwfSource implements DumpSource {
       }
       if (data.length < expected) throw new IoError('EIO', `${where}: inflates to ${data.length} bytes, the chunk has ${expected}`);
     } else {
-      if (ref.size < expected + 4) throw new IoError('EIO', `${where}: ${ref.size} stored bytes, the chunk needs ${expected} and a checksum`);
+      const past = ref.overflow ? ' (past its table\'s 2 GiB offset overflow, where entries are read as 32-bit offsets of stored chunks, as libewf does: the chunk is damaged, or the table is not an EnCase 6.7.1 one)' : '';
+      if (ref.size < expected + 4) throw new IoError('EIO', `${where}: ${ref.size} stored bytes, the chunk needs ${expected} and a checksum${past}`);
       const len = ref.size - 4 >= cs ? cs : expected;
       data = raw.subarray(0, len);
       const stored = new DataView(raw.buffer, raw.byteOffset + len, 4).getUint32(0, true);
       const computed = adler32(data);
-      if (stored !== computed) throw new IoError('EIO', `${where}: Adler-32 is 0x${stored.toString(16)}, the data gives 0x${computed.toString(16)}`);
+      if (stored !== computed) throw new IoError('EIO', `${where}: Adler-32 is 0x${stored.toString(16)}, the data gives 0x${computed.toString(16)}${past}`);
     }
     const out = data.length === expected ? data : data.subarray(0, expected);
     this.cache.set(index, out);
@@ -333,18 +368,24 @@ export class EwfSource implements DumpSource {
     const t = this.tables[lo];
     const entries = await this.entries(lo);
     const i = index - t.firstChunk;
-    const e = entries[i];
     const seg = this.segments[t.segment];
-    const offset = t.base + (e & 0x7fffffff);
-    const end = i + 1 < t.count ? t.base + (entries[i + 1] & 0x7fffffff) : t.dataEnd;
+    const offset = t.base + entryOffset(entries, i);
+    const end = i + 1 < t.count ? t.base + entryOffset(entries, i + 1) : t.dataEnd;
     const size = end - offset;
+    const overflow = i >= entries.overflowFrom;
     if (offset >= seg.size || size <= 0 || size > this.info.chunkSize + 1024 + 4) {
-      throw new IoError('EIO', `${seg.name}: chunk ${index} (table entry ${i} at offset ${t.entriesAt + 4 * i}): data at ${offset}..${end} is not a chunk of at most ${this.info.chunkSize} bytes`);
+      const note = overflow ? ` (read as a 32-bit offset past the table's offset overflow at entry ${entries.overflowFrom})` : '';
+      throw new IoError('EIO', `${seg.name}: chunk ${index} (table entry ${i} at offset ${t.entriesAt + 4 * i}${note}): data at ${offset}..${end} is not a chunk of at most ${this.info.chunkSize} bytes`);
     }
-    return { segment: t.segment, offset, size, compressed: (e & 0x80000000) !== 0 };
+    return { segment: t.segment, offset, size, compressed: !overflow && entries.raw[i] >= 0x80000000, overflow };
   }
 
-  private async entries(table: number): Promise<Uint32Array> {
+  /** Where chunk `index` is stored: segment (0-based), file offset, stored size, how. */
+  async chunkLocation(index: number): Promise<ChunkRef> {
+    return this.locate(index);
+  }
+
+  private async entries(table: number): Promise<Entries> {
     const hit = this.tableCache.get(table);
     if (hit) return hit;
     const t = this.tables[table];
@@ -356,8 +397,9 @@ export class EwfSource implements DumpSource {
       const computed = adler32(bytes, 0, 4 * t.count);
       if (stored !== computed) throw new IoError('EIO', `${seg.name}: chunk table entries at offset ${t.entriesAt}: Adler-32 is 0x${stored.toString(16)}, computed 0x${computed.toString(16)}`);
     }
-    const entries = new Uint32Array(t.count);
-    for (let i = 0; i < t.count; i++) entries[i] = dv.getUint32(4 * i, true);
+    const raw = new Uint32Array(t.count);
+    for (let i = 0; i < t.count; i++) raw[i] = dv.getUint32(4 * i, true);
+    const entries: Entries = { raw, overflowFrom: offsetOverflow(raw) };
     this.tableCache.set(table, entries);
     if (this.tableCache.size > 8) this.tableCache.delete(this.tableCache.keys().next().value!);
     return entries;

@@ -3,14 +3,16 @@
 import { sizeText } from '../../core/partitions/index.ts';
 import { surveyDisk } from '../disks/survey.ts';
 import { openSource } from '../sources/node-source.ts';
+import { openDiskSource } from '../session/disk-source.ts';
 import { isImageSet, verifyImage, type ImageVerification } from '../sources/image-set.ts';
 import type { Emitter } from './output.ts';
+import { indexProgressOnTerminal } from './open.ts';
 
 export async function disksCommand(args: { device: string; all?: boolean; kernel?: string; quick?: boolean; verifyImage?: boolean; maxBytes?: number }, out: Emitter): Promise<number> {
   let src;
   let kernel = null;
   try {
-    src = await openSource(args.device);
+    src = await openDiskSource(args.device, { onIndexProgress: indexProgressOnTerminal(args.device) });
     if (args.kernel) kernel = await openSource(args.kernel);
   } catch (e) {
     const error = (e as Error).message;
@@ -21,10 +23,12 @@ export async function disksCommand(args: { device: string; all?: boolean; kernel
   try {
     const s = await surveyDisk(src, { allPartitions: args.all, kernel, quick: args.quick, maxBytesPerPartition: args.maxBytes });
     let verification: ImageVerification | null = null;
-    if (args.verifyImage && isImageSet(src)) verification = await verifyImage(src);
+    // a gzip image stores no MD5/SHA-1: its CRC-32s were checked when it was indexed
+    if (args.verifyImage && isImageSet(src) && src.image.format !== 'gzip') verification = await verifyImage(src);
     const image = isImageSet(src)
       ? {
           format: src.image.format, files: src.image.files,
+          ...(src.image.compressedSize !== undefined ? { compressedSize: src.image.compressedSize } : {}),
           ...(src.image.ewf ? { storedMd5: src.image.ewf.md5, storedSha1: src.image.ewf.sha1, chunkSize: src.image.ewf.chunkSize } : {}),
           ...(args.verifyImage ? { verification } : {}),
         }
@@ -41,9 +45,12 @@ export async function disksCommand(args: { device: string; all?: boolean; kernel
       })),
     };
     out.result(result, () => {
-      const what = image ? ` (${image.format === 'e01' ? 'E01' : 'split raw'} image, ${image.files.length} ${image.format === 'e01' ? 'segment ' : ''}files)` : '';
+      const what = !image ? ''
+        : image.format === 'gzip' ? ` (gzip image, ${sizeText(image.compressedSize ?? 0)} compressed)`
+        : ` (${image.format === 'e01' ? 'E01' : 'split raw'} image, ${image.files.length} ${image.format === 'e01' ? 'segment ' : ''}files)`;
       const lines = [`${args.device}: ${sizeText(s.size)}, ${s.map.schemes.length ? s.map.schemes.map((x) => x.toUpperCase()).join(' + ') : 'no partition map'}${what}`];
       if (args.verifyImage && !image) lines.push('--verify-image: not an E01 or split raw image; nothing stored to verify against');
+      if (args.verifyImage && image?.format === 'gzip') lines.push('--verify-image: a gzip image stores no MD5 or SHA-1; its CRC-32 and length were checked when it was indexed');
       if (verification) {
         const v = verification;
         const one = (k: 'md5' | 'sha1') => (v[k].stored === null ? `${k.toUpperCase()} not stored (computed ${v[k].computed})` : `${k.toUpperCase()} ${v[k].stored === v[k].computed ? 'matches' : `MISMATCH: stored ${v[k].stored}, computed ${v[k].computed}`}`);

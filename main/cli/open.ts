@@ -52,7 +52,7 @@ export async function withDump<T extends object>(
  * A compressed core is indexed in one pass before the first read: on a terminal, say how far that
  * has got, so a multi-GiB core does not look like a hang (stdout stays clean for --json).
  */
-function indexProgressOnTerminal(path: string): ((done: number, total: number) => void) | undefined {
+export function indexProgressOnTerminal(path: string): ((done: number, total: number) => void) | undefined {
   if (!process.stderr.isTTY) return undefined;
   let shown = -1;
   return (done, total) => {

@@ -12,6 +12,7 @@ import { CachedSource } from '../../core/sources/cached.ts';
 import { isGzip } from '../../core/sources/gzip-format.ts';
 import { GzipSource } from '../../core/sources/gzip-source.ts';
 import { openSource } from '../sources/node-source.ts';
+import { openDiskSource } from './disk-source.ts';
 import { ImageSetError } from '../sources/image-set.ts';
 import { loadOrBuildGzipIndex } from './gzip-index-cache.ts';
 import { openPartition, PartitionError } from '../disks/partition-source.ts';
@@ -76,7 +77,8 @@ export async function openDump(opts: OpenDumpOptions): Promise<OpenedDump> {
   try {
     const kernel = opts.kernelPath ? await openOrExplain(opts.kernelPath, false) : null;
     if (kernel) closers.push(() => kernel.close());
-    const opened = await openOrExplain(opts.dumpPath, opts.writable ?? false);
+    // With --partition the path is a disk or image: a gzip-compressed one is read as the disk it holds.
+    const opened = await openOrExplain(opts.dumpPath, opts.writable ?? false, opts.partition !== undefined ? opts : null);
     closers.push(() => opened.close());
     const disk = opts.wrapDevice ? opts.wrapDevice(opened) : opened;
     let rawDump: DumpSource = disk;
@@ -134,9 +136,9 @@ export async function namelistFromDump(
   return { source: 'dump-ksyms', note: `no kernel file given: symbols from the crashed kernel's ksyms in the dump (${r.tables} table${r.tables === 1 ? '' : 's'})` };
 }
 
-async function openOrExplain(path: string, writable: boolean) {
+async function openOrExplain(path: string, writable: boolean, disk: OpenDumpOptions | null = null) {
   try {
-    return await openSource(path, { writable });
+    return disk ? await openDiskSource(path, { writable, signal: disk.signal, onIndexProgress: disk.onIndexProgress }) : await openSource(path, { writable });
   } catch (e) {
     const errno = errnoOf(e);
     if (errno === 'EACCES' || errno === 'EPERM' || e instanceof ImageSetError) throw new OpenError((e as Error).message);

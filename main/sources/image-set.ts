@@ -13,10 +13,13 @@ import type { DumpSource } from '../../core/source.ts';
 import type { NodeSource, SourceIdentity } from './node-source.ts';
 
 export interface ImageSetInfo {
-  format: 'e01' | 'split-raw';
+  /** 'gzip': a gzip-compressed whole-disk image (main/session/disk-source.ts opens those). */
+  format: 'e01' | 'split-raw' | 'gzip';
   /** The files, in order. */
   files: string[];
   ewf?: EwfInfo;
+  /** A gzip image's compressed size. */
+  compressedSize?: number;
 }
 
 export interface ImageSetSource extends NodeSource {
@@ -41,7 +44,7 @@ export class ImageSetError extends IoError {
 
 /** The read-only refusal every write path shows for these images. */
 export function readOnlyImageError(path: string, format: ImageSetInfo['format']): ImageSetError {
-  const what = format === 'e01' ? 'an E01 (Expert Witness) image' : 'a split raw image';
+  const what = format === 'e01' ? 'an E01 (Expert Witness) image' : format === 'gzip' ? 'a gzip-compressed image' : 'a split raw image';
   return new ImageSetError('EROFS', `${path}: ${what} is read-only evidence: nothing is written to it (inval and savecore's invalidation refuse; save the dump and keep the image as it is)`);
 }
 

@@ -5,7 +5,7 @@
 import type { DeviceEntry, DeviceList, DiskSurveyResult } from '../../../contract/results.ts';
 import { surveyDisk, type DiskSurvey } from '../../disks/survey.ts';
 import { isImageSet } from '../../sources/image-set.ts';
-import { openSource } from '../../sources/node-source.ts';
+import { openDiskSource } from '../../session/disk-source.ts';
 import type { HandlerContext } from '../context.ts';
 import { openFailure } from './dump-ops.ts';
 
@@ -31,7 +31,7 @@ export const DEVICE_LIST_SEARCH_LIMIT = 2 * 2 ** 30;
 
 /** Survey one disk or image by path. */
 export async function surveyPath(path: string, maxBytesPerPartition?: number): Promise<DiskSurveyResult> {
-  const src = await openSource(path);
+  const src = await openDiskSource(path);
   try {
     const s = await surveyDisk(src, { maxBytesPerPartition });
     const image = isImageSet(src) ? { format: src.image.format, files: src.image.files.length } : null;

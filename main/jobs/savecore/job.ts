@@ -14,7 +14,8 @@ import { readPanicMessage, savecoreSyslogLine } from '../../../core/triage/panic
 import { buildTriageReport, formatReportText } from '../../../core/triage/report.ts';
 import { objectsSectionsFor } from '../../session/debug-types.ts';
 import { namelistFromDump, openDump, OpenError, type OpenedDump } from '../../session/open-dump.ts';
-import { openSource, type NodeSource } from '../../sources/node-source.ts';
+import type { NodeSource } from '../../sources/node-source.ts';
+import { openDiskSource } from '../../session/disk-source.ts';
 import { openPartition, PartitionError } from '../../disks/partition-source.ts';
 import { locateDumps, locateInRange, readPartitionMap, type LocatedDump, type Partition } from '../../../core/partitions/index.ts';
 import { AuditLog, bigintAsHex } from './audit.ts';
@@ -215,7 +216,7 @@ class SavecoreRun {
     this.emit({ type: 'phase', phase: 'scan' });
     let src: NodeSource;
     try {
-      src = await openSource(o.device);
+      src = await openDiskSource(o.device, { signal: this.ctl.signal });
     } catch (e) {
       this.log('err', (e as Error).message);
       await this.refuse('failed', (e as Error).message);
