@@ -27,9 +27,12 @@ const figuresDir = value('--figures', join(here, 'figures'));
 // a tsc-only rebuild (the test setups do that) would leave the figures timing the slower start.
 const mtime = (p) => (existsSync(p) ? statSync(p).mtimeMs : -1);
 const compiled = mtime(join(root, 'dist', 'main', 'cli', 'main.js'));
-if (compiled < 0 || mtime(join(root, 'dist', 'cli', 'main.js')) < compiled || argv.includes('--build')) {
+if (compiled < 0 || argv.includes('--build')) {
   ctxBase.log('building the CLI (npm run build:node) …');
   execFileSync('npm', ['run', 'build:node'], { cwd: root, stdio: 'ignore' });
+} else if (mtime(join(root, 'dist', 'cli', 'main.js')) < compiled) {
+  ctxBase.log('bundling the CLI (scripts/build-cli.mjs) …');
+  execFileSync(process.execPath, [join(root, 'scripts', 'build-cli.mjs')], { cwd: root, stdio: 'ignore' });
 }
 
 const ownWork = value('--work', null) === null;

@@ -7,14 +7,14 @@
 // or older than it (the test setups rebuild dist/ with tsc alone), and where esbuild is not
 // installed this step says so and leaves the CLI to run from tsc's output.
 
-import { rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 // --outdir DIR: somewhere else (a test builds a bundle of its own; it must stay inside the package).
 const at = process.argv.indexOf('--outdir');
-const outdir = at > 0 ? process.argv[at + 1] : join(root, 'dist', 'cli');
+const outdir = resolve(at > 0 ? process.argv[at + 1] : join(root, 'dist', 'cli'));
 
 let esbuild;
 try {
@@ -24,10 +24,13 @@ try {
   process.exit(0);
 }
 
-rmSync(outdir, { recursive: true, force: true });
-await esbuild.build({
+// Written in place, file by file (each to a temporary name, then renamed: atomic), the entry last:
+// CLIs already running from the old bundle (a test suite, `kvmdump serve`) keep finding their
+// chunks. Chunk names are content hashes; chunks no build has written for an hour are removed.
+const result = await esbuild.build({
   entryPoints: { main: join(root, 'main', 'cli', 'main.ts') },
   outdir,
+  write: false,
   bundle: true,
   splitting: true, // the commands main.ts imports on use stay separate chunks, loaded on use
   format: 'esm',
@@ -37,3 +40,16 @@ await esbuild.build({
   banner: { js: "import { createRequire as __kvmdumpCreateRequire } from 'node:module'; const require = __kvmdumpCreateRequire(import.meta.url);" },
   logLevel: 'warning',
 });
+mkdirSync(outdir, { recursive: true });
+const entry = join(outdir, 'main.js');
+const files = [...result.outputFiles].sort((a, b) => (a.path === entry) - (b.path === entry));
+for (const f of files) {
+  const tmp = `${f.path}.${process.pid}.tmp`;
+  writeFileSync(tmp, f.contents);
+  renameSync(tmp, f.path);
+}
+const written = new Set(files.map((f) => f.path));
+for (const name of readdirSync(outdir)) {
+  const p = join(outdir, name);
+  if (!written.has(p) && Date.now() - statSync(p).mtimeMs > 3_600_000) rmSync(p, { force: true });
+}
