@@ -25,13 +25,13 @@ export interface ScanCandidate {
 
 export interface ScanOptions {
   /**
-   * Bytes per read (default 1 MiB). Larger is slower, not faster: with 8 MiB reads Node took 6x
-   * as long over a 4 GiB image (the buffer no longer fits the CPU caches).
+   * Bytes per read (default 4 MiB), rounded up to whole sectors. Re-measured over a 2 GiB image in
+   * the page cache (2 cores, node 20): 4 MiB reads, eight in flight, were the fastest.
    */
   chunkSize?: number;
   /** Largest CPU segment a real kernel writes; bigger c_size values are noise. */
   maxCpuDataSize?: number;
-  /** Chunk reads kept in flight ahead of the check (default 4). */
+  /** Chunk reads kept in flight ahead of the check (default 8). Memory use is chunkSize × readAhead. */
   readAhead?: number;
   onProgress?: (scanned: number, total: number) => void;
   signal?: CancelSignal;
@@ -45,39 +45,47 @@ export interface ScanOptions {
 }
 
 const SECTOR = 512;
+/** Bytes 2..3 of a header (the low half of the big-endian midmag, KCORE_MAGIC) as this host reads a u16. */
+const MAGIC_U16 = new Uint16Array(new Uint8Array([KCORE_MAGIC >> 8, KCORE_MAGIC & 0xff]).buffer)[0]!;
 
 /** How far a source without a size is scanned by default: a whole disk's worth, never forever. */
 export const UNSIZED_SCAN_LIMIT = 64 * 2 ** 30;
 
 export async function scanForDumps(src: DumpSource, opts: ScanOptions = {}): Promise<ScanCandidate[]> {
-  const chunkSize = opts.chunkSize ?? 1 << 20;
+  const chunkSize = Math.max(SECTOR, Math.ceil((opts.chunkSize ?? 4 << 20) / SECTOR) * SECTOR); // chunks start on sectors
   const maxCpu = opts.maxCpuDataSize ?? 16 << 20;
-  const depth = opts.readAhead ?? 4;
+  const depth = opts.readAhead ?? 8;
   const total = src.size;
   const limit = Math.min(opts.maxBytes ?? Infinity, total === 0 ? UNSIZED_SCAN_LIMIT : Infinity);
   const end = Math.min(total === 0 ? Infinity : total, limit);
   // Reads run ahead of the check: with one read at a time the thread sat idle half the scan waiting
   // for the page-cache copy of the next chunk (cpu profile: 180 ms idle of 650 ms over 1 GiB).
-  const ring = Array.from({ length: depth }, () => new Uint8Array(chunkSize));
+  // No more buffers than chunks, none longer than the source (whole sectors): a small source costs little.
+  const slots = Math.max(1, Math.min(depth, Math.ceil(end / chunkSize)));
+  const bufSize = Math.max(SECTOR, Math.min(chunkSize, Math.ceil(end / SECTOR) * SECTOR));
+  const ring = Array.from({ length: slots }, () => new Uint8Array(bufSize));
+  // The same buffers as u16s: the check is one load and compare per sector.
+  const words = ring.map((b) => new Uint16Array(b.buffer, b.byteOffset, bufSize >> 1));
   const inflight: Promise<number>[] = [];
   const lengthOf = (i: number) => Math.min(chunkSize, end - i * chunkSize);
   const issue = (i: number) => {
-    const p = preadFully(src, ring[i % depth]!.subarray(0, lengthOf(i)), i * chunkSize);
+    const p = preadFully(src, ring[i % slots]!.subarray(0, lengthOf(i)), i * chunkSize);
     p.catch(() => undefined); // awaited below; a read still in flight when we stop must not go unhandled
-    inflight[i % depth] = p;
+    inflight[i % slots] = p;
   };
   const want = (i: number) => i * chunkSize < end;
-  for (let i = 0; i < depth && want(i); i++) issue(i);
+  for (let i = 0; i < slots && want(i); i++) issue(i);
   const found: ScanCandidate[] = [];
   let i = 0;
   for (; want(i); i++) {
     opts.signal?.throwIfAborted();
     const base = i * chunkSize;
-    const n = await inflight[i % depth]!;
-    const chunk = ring[i % depth]!;
+    const n = await inflight[i % slots]!;
+    const chunk = ring[i % slots]!;
+    const w = words[i % slots]!;
     const hits: number[] = [];
     for (let off = 0; off + KCORE_SEG_SIZE <= n; off += SECTOR) {
-      if (chunk[off + 2] === 0x8f && chunk[off + 3] === 0xca) hits.push(off); // fast reject before decoding
+      if (w[(off >> 1) + 1] === MAGIC_U16) hits.push(off); // the magic at bytes 2..3: fast reject before decoding
     }
     for (const off of hits) {
       const cand = await examine(src, base + off, chunk.slice(off, off + KCORE_SEG_SIZE), maxCpu, total);
@@ -85,7 +93,7 @@ export async function scanForDumps(src: DumpSource, opts: ScanOptions = {}): Pro
     }
     opts.onProgress?.(Math.min(base + n, total || base + n), total || limit);
     if (n < lengthOf(i)) return found; // the end of the source
-    if (want(i + depth)) issue(i + depth); // the buffer is free again
+    if (want(i + slots)) issue(i + slots); // the buffer is free again
   }
   // Stopped by the limit, not by the end of the source: say so.
   if (i * chunkSize >= limit && (total === 0 || limit < total)) opts.onLimit?.(limit);

@@ -9,7 +9,7 @@ import type { Kvm } from '../../core/kvm.ts';
 import type { MachineName } from '../../core/machines/machine.ts';
 import { openSource } from '../sources/node-source.ts';
 import { openPartition, type PartitionView } from '../disks/partition-source.ts';
-import { readPartitionMap } from '../../core/partitions/index.ts';
+import { readPartitionMap } from '../../core/partitions/read-map.ts';
 import type { DumpSource } from '../../core/source.ts';
 import { openScanSource } from '../session/scan-source.ts';
 import type { Emitter } from './output.ts';

@@ -4,16 +4,16 @@ import { Command, Option } from 'commander';
 import { packageVersion } from '../app/paths.ts';
 import { MACHINE_NAMES } from '../../core/machines/index.ts';
 import type { MachineName } from '../../core/machines/machine.ts';
-import {
-  invalCommand, kvatopCommand, mkheaderCommand, nlistCommand, readCommand, scanCommand, wrtheaderCommand,
-} from './kvm-commands.ts';
 import { dropOutputWhenReaderCloses, makeEmitter, printJsonFailure } from './output.ts';
 import { parseAddress, parseByteCount, parseCInt, UsageError } from './numbers.ts';
 import { registerSavecore } from './savecore-command.ts';
 import { registerObjectCommands } from './object-register.ts';
-import { disksCommand } from './disk-commands.ts';
 
 type Opts = Record<string, unknown>;
+
+// The commands load on use: each command's run pays for importing only its own code (a bundled
+// CLI compiles what it imports at start, and every `kvmdump scan` starts node afresh).
+const kvm = () => import('./kvm-commands.ts');
 
 const machineOption = () => new Option('--machine <name>', 'pin the architecture (as libkvm compiled for it)').choices([...MACHINE_NAMES]);
 
@@ -48,36 +48,37 @@ export function buildProgram(setExit: (code: number) => void): Command {
   };
 
   withDumpOptions(program.command('mkheader').description('validate the CPU segment header at --dump-offset (kvm_dump_mkheader)'))
-    .action(run((o, out) => mkheaderCommand(dumpArgs(o), out)));
+    .action(run(async (o, out) => (await kvm()).mkheaderCommand(dumpArgs(o), out)));
 
   withDumpOptions(program.command('wrtheader').description('write the savecore core-file header (kvm_dump_wrtheader)'))
     .requiredOption('--dumpsize <n>', 'the int dumpsize argument (bytes of memory data)')
     .requiredOption('--out <file>', 'file that receives exactly the bytes written')
-    .action(run((o, out) => wrtheaderCommand({ ...dumpArgs(o), dumpsize: parseCInt(o.dumpsize as string, '--dumpsize'), out: o.out as string }, out)));
+    .action(run(async (o, out) => (await kvm()).wrtheaderCommand({ ...dumpArgs(o), dumpsize: parseCInt(o.dumpsize as string, '--dumpsize'), out: o.out as string }, out)));
 
   withDumpOptions(program.command('inval').description('clear the dump magic on the dump device (kvm_dump_inval); writes!'))
     .option('--yes', 'confirm the write to the dump device')
-    .action(run((o, out) => invalCommand({ ...dumpArgs(o), yes: Boolean(o.yes) }, out)));
+    .action(run(async (o, out) => (await kvm()).invalCommand({ ...dumpArgs(o), yes: Boolean(o.yes) }, out)));
 
   withDumpOptions(program.command('read').description('read kernel virtual memory (kvm_read)'))
     .option('--va <addr>', 'virtual address')
     .option('--symbol <name>', 'symbol whose address to read from')
     .requiredOption('--length <n>', 'bytes to read')
     .option('--out <file>', 'write the bytes read, raw, to this new file (any length, constant memory)')
-    .action(run((o, out) => {
+    .action(run(async (o, out) => {
       if ((o.va === undefined) === (o.symbol === undefined)) throw new UsageError('give exactly one of --va and --symbol');
-      return readCommand({
+      const args = {
         ...dumpArgs(o),
         va: o.va === undefined ? undefined : parseAddress(o.va as string, '--va'),
         symbol: o.symbol as string | undefined,
         length: parseByteCount(o.length as string, '--length'),
         out: o.out as string | undefined,
-      }, out);
+      };
+      return (await kvm()).readCommand(args, out);
     }));
 
   withDumpOptions(program.command('kvatop').description('translate a kernel virtual address (_kvm_kvatop, _kvm_pa2off)'))
     .requiredOption('--va <addr>', 'virtual address')
-    .action(run((o, out) => kvatopCommand({ ...dumpArgs(o), va: parseAddress(o.va as string, '--va') }, out)));
+    .action(run(async (o, out) => (await kvm()).kvatopCommand({ ...dumpArgs(o), va: parseAddress(o.va as string, '--va') }, out)));
 
   program.command('nlist').description('look symbols up in a kernel image (kvm_nlist)')
     .requiredOption('--kernel <file>', 'kernel ELF image')
@@ -85,7 +86,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--json', 'print one JSON object on stdout')
     .argument('<names...>', 'symbol names (a leading _ is stripped, as nlist does)')
     .action(async (names: string[], o: Opts) => {
-      setExit(await nlistCommand({ kernel: o.kernel as string, names, machine: o.machine as MachineName | undefined }, makeEmitter(Boolean(o.json))));
+      setExit(await (await kvm()).nlistCommand({ kernel: o.kernel as string, names, machine: o.machine as MachineName | undefined }, makeEmitter(Boolean(o.json))));
     });
 
   program.command('scan').description('find dump headers on a device or image when dumplo is unknown')
@@ -94,7 +95,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--progress', 'show progress on stderr')
     .option('--max-bytes <n>', 'read at most this many bytes (default: all of a sized source, 64 GiB of one without a size)')
     .option('--json', 'print one JSON object on stdout')
-    .action(run((o, out) => scanCommand({
+    .action(run(async (o, out) => (await kvm()).scanCommand({
       dump: o.dump as string, partition: o.partition as string | undefined, progress: Boolean(o.progress),
       maxBytes: o.maxBytes === undefined ? undefined : parseByteCount(o.maxBytes as string, '--max-bytes'),
     }, out)));
@@ -108,7 +109,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--max-bytes <n>', 'search at most this much of each partition, backwards from its end (default: all)')
     .option('--json', 'print one JSON object on stdout')
     .action(async (device: string, o: Opts) => {
-      setExit(await disksCommand({
+      setExit(await (await import('./disk-commands.ts')).disksCommand({
         device, all: Boolean(o.all), kernel: o.kernel as string | undefined, quick: Boolean(o.quick), verifyImage: Boolean(o.verifyImage),
         ...(o.maxBytes !== undefined ? { maxBytes: parseByteCount(o.maxBytes as string, '--max-bytes') } : {}),
       }, makeEmitter(Boolean(o.json))));

@@ -1,7 +1,9 @@
 // `--partition N`: a dump device that is one partition of a disk or image, the way NetBSD sees its
 // swap partition. Offsets (--dump-offset, dumplo) then count from the partition's start.
 
-import { findPartition, readPartitionMap, WindowSource, describePartition, type Partition, type PartitionMap } from '../../core/partitions/index.ts';
+import { findPartition, readPartitionMap, describe as describePartition } from '../../core/partitions/read-map.ts';
+import { WindowSource } from '../../core/partitions/window-source.ts';
+import type { Partition, PartitionMap } from '../../core/partitions/types.ts';
 import type { DumpSource } from '../../core/source.ts';
 
 export interface PartitionView {

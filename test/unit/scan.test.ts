@@ -2,7 +2,7 @@
 // on one device, and noise that merely contains the magic bytes is not reported.
 import { describe, expect, it } from 'vitest';
 import { scanForDumps } from '../../core/scan.ts';
-import { MemorySource } from '../../core/source.ts';
+import { MemorySource, type DumpSource } from '../../core/source.ts';
 import { buildDumpImage } from '../fixtures/dump-image.ts';
 
 describe('scanForDumps', () => {
@@ -13,6 +13,38 @@ describe('scanForDumps', () => {
       const found = await scanForDumps(src, { chunkSize });
       expect(found.map((c) => [c.offset, c.machine, c.headerSize])).toEqual([[img.facts.dumpOff, 'i386', 512]]);
     }
+  });
+
+  it('finds a header in the last sector of a chunk, whatever the chunk size, read-ahead and read lengths', async () => {
+    const img = buildDumpImage({ flavour: 'amd64', seed: 5, dumplo: 2049 });
+    const bytes = img.toBytes();
+    const at = img.facts.dumpOff;
+    // A source whose reads return at most 3000 bytes (a pipe-like device): short reads before EOF.
+    const mem = new MemorySource(bytes);
+    const dribbling: DumpSource = { name: 'dribble', kind: 'file', size: bytes.length, pread: (buf, off) => mem.pread(buf.subarray(0, 3000), off) };
+    const cases: [DumpSource, number, number][] = [
+      [mem, at + 512, 8], // the header's sector ends the first chunk; its CPU data is in the next
+      [mem, at + 512, 1],
+      [mem, 1000, 3], // not a whole number of sectors: chunks are rounded up to sectors
+      [mem, 512, 2],
+      [dribbling, at + 512, 4],
+      [dribbling, 1 << 20, 8],
+    ];
+    for (const [src, chunkSize, readAhead] of cases) {
+      const found = await scanForDumps(src, { chunkSize, readAhead });
+      expect(found.map((c) => [c.offset, c.machine, c.complete])).toEqual([[at, 'amd64', true]]);
+    }
+  });
+
+  it('a source shorter than its stated size ends the scan at its end, with what was found', async () => {
+    const img = buildDumpImage({ flavour: 'i386', seed: 6, dumplo: 64 });
+    const bytes = img.toBytes();
+    const mem = new MemorySource(bytes.subarray(0, 3 << 20));
+    const claims: DumpSource = { name: 'shrunk', kind: 'file', size: 8 << 20, pread: (buf, off) => mem.pread(buf, off) };
+    let progress = 0;
+    const found = await scanForDumps(claims, { chunkSize: 1 << 20, onProgress: (done) => (progress = done) });
+    expect(found.map((c) => c.offset)).toEqual([img.facts.dumpOff]);
+    expect(progress).toBe(3 << 20);
   });
 
   it('reports two dumps on one device, each with its memory size and completeness', async () => {
