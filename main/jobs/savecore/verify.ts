@@ -1,6 +1,13 @@
 // Verify-before-invalidate: read the written core back from disk (through gunzip for -z), and
 // check that its header is the one written and its memory data hashes to what was read from the
 // device. Only a core that passes may be the reason to destroy the dump.
+//
+// A -z core written by compress.ts comes with the writer's MemberProof: each member was inflated on
+// its worker right after deflate and equals its chunk byte for byte, and the header and memory
+// hashes were taken over those very chunks. Then the read-back only has to show that the file on
+// disk is exactly those members in order: its bytes, re-read after the fsync, hash to what was
+// written (method 'member-proof'). Without a proof the file is read back and inflated
+// ('read-back').
 
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -8,6 +15,7 @@ import { open } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import { streamSha256 } from './hash.ts';
+import type { MemberProof } from './compress.ts';
 
 export interface VerifyExpectation {
   path: string;
@@ -21,6 +29,11 @@ export interface VerifyExpectation {
   fileSha256: string;
   /** Re-hash the file's bytes too (needed for -z; redundant for a plain core). */
   checkFileHash?: boolean;
+  /**
+   * -z: what the gzip writer proved of its members, with the SHA-256 of the header and memory bytes
+   * those members were proven to inflate to (hashed over the chunks themselves).
+   */
+  members?: MemberProof & { headerSha256: string; memorySha256: string };
 }
 
 export interface VerifyResult {
@@ -33,11 +46,21 @@ export interface VerifyResult {
   coreLength: number;
   /** Whether fileSha256 was recomputed from the file (else it is the hash taken while writing). */
   fileSha256Checked: boolean;
+  /**
+   * How headerSha256/memorySha256 (the SHA-256 of what the file decompresses to) were established:
+   * 'read-back' — by reading the file back (and inflating it, for -z); 'member-proof' — by the
+   * writer, over the chunks each member was inflated and compared to in memory, the file then read
+   * back and hashed equal to those members as written (fileSha256Checked).
+   */
+  method: 'read-back' | 'member-proof';
+  /** 'member-proof': how many gzip members were proven. */
+  members?: number;
 }
 
 export async function verifyCore(
   exp: VerifyExpectation, opts: { signal?: AbortSignal; onProgress?: (done: number) => void } = {},
 ): Promise<VerifyResult> {
+  if (exp.compressed && exp.members) return verifyByMembers(exp, exp.members, opts);
   if (exp.compressed) {
     const parallel = await verifyMembersInParallel(exp, opts);
     if (parallel) return parallel;
@@ -46,15 +69,53 @@ export async function verifyCore(
 }
 
 /** The same checks over what has been decompressed: header, memory and file hashes, length. */
-function judge(exp: VerifyExpectation, result: Omit<VerifyResult, 'ok' | 'reason'>): VerifyResult {
+function judge(exp: VerifyExpectation, result: Omit<VerifyResult, 'ok' | 'reason'>, failure: string | null = null): VerifyResult {
   const expectedLength = exp.headerLength + exp.memoryLength;
   const reason =
-    result.coreLength !== expectedLength ? `core holds ${result.coreLength} bytes, expected ${expectedLength}`
+    failure !== null ? failure
+    : result.coreLength !== expectedLength ? `core holds ${result.coreLength} bytes, expected ${expectedLength}`
     : result.headerSha256 !== exp.headerSha256 ? 'core header differs from the header written'
     : result.memorySha256 !== exp.memorySha256 ? `memory data SHA-256 ${result.memorySha256} differs from the dump's ${exp.memorySha256}`
     : result.fileSha256 !== exp.fileSha256 ? 'file SHA-256 differs from the bytes written'
     : null;
   return { ok: reason === null, reason, ...result };
+}
+
+/**
+ * The -z read-back with a MemberProof: the file is re-read after the fsync and hashed; equal to the
+ * SHA-256 taken as the members were written, it is exactly those members, in order, each proven to
+ * inflate to its chunk — so the archive decompresses to the header and memory hashed over the chunks,
+ * and gunzip accepts it (every member's header, CRC32 and ISIZE were checked by the inflate).
+ */
+async function verifyByMembers(
+  exp: VerifyExpectation, proof: NonNullable<VerifyExpectation['members']>,
+  opts: { signal?: AbortSignal; onProgress?: (done: number) => void },
+): Promise<VerifyResult> {
+  const fh = await open(exp.path, 'r');
+  const fileHash = createHash('sha256');
+  let next: ReturnType<typeof fh.read> | null = null;
+  try {
+    const size = (await fh.stat()).size;
+    const bufs = [Buffer.allocUnsafe(READ_SIZE), Buffer.allocUnsafe(READ_SIZE)];
+    let pos = 0;
+    next = fh.read(bufs[0], 0, READ_SIZE, 0);
+    for (let i = 0; ; i++) {
+      opts.signal?.throwIfAborted();
+      const { bytesRead } = await next;
+      if (bytesRead === 0) break;
+      pos += bytesRead;
+      next = fh.read(bufs[(i + 1) & 1], 0, READ_SIZE, pos); // the next read runs while this one is hashed
+      fileHash.update(bufs[i & 1].subarray(0, bytesRead));
+      if (size > 0) opts.onProgress?.(Math.floor(proof.length * Math.min(1, pos / size)));
+    }
+    return judge(exp, {
+      fileSha256: fileHash.digest('hex'), headerSha256: proof.headerSha256, memorySha256: proof.memorySha256,
+      coreLength: proof.length, fileSha256Checked: true, method: 'member-proof', members: proof.members,
+    }, proof.failure);
+  } finally {
+    await next?.catch(() => undefined); // no read may be outstanding when the handle closes
+    await fh.close();
+  }
 }
 
 /**
@@ -134,7 +195,7 @@ async function verifyMembersInParallel(
     while (inflight.length) await consume(await inflight.shift()!);
     return judge(exp, {
       fileSha256: await fileHash.digest(), headerSha256: headerHash.digest('hex'), memorySha256: await memoryHash.digest(),
-      coreLength: seen, fileSha256Checked: true,
+      coreLength: seen, fileSha256Checked: true, method: 'read-back',
     });
   } catch (e) {
     if (opts.signal?.aborted) throw e;
@@ -181,5 +242,7 @@ async function verifySequentially(
     memorySha256,
     coreLength: seen,
     fileSha256Checked: checkFile,
+    method: 'read-back',
   });
 }
+
