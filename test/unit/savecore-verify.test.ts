@@ -251,3 +251,96 @@ describe('verification by member proof (the writer checks each member, the read-
     }
   });
 });
+
+describe('the plain core read back while it is written (fsynced and re-read range by range)', () => {
+  it('saveCore with small ranges: verified, the ranges re-read during the copy; a byte changed or a truncation after the last fsync fails', async () => {
+    const { openDump } = await import('../../main/session/open-dump.ts');
+    const { saveCore } = await import('../../main/jobs/savecore/save.ts');
+    const { writeDump } = await import('./savecore-fixture.ts');
+    const { readFileSync } = await import('node:fs');
+    const x = writeDump({ flavour: 'amd64', seed: 61, memMiB: 4 });
+    const opened = await openDump({ kernelPath: x.kernel, dumpPath: x.device, dumpOffset: x.img.facts.dumpOff });
+    try {
+      const { vi } = await import('vitest');
+      const { PipelinedReadBack } = await import('../../main/jobs/savecore/verify.ts');
+      let copied = 0;
+      const through: [number | null, number][] = [];
+      const original = PipelinedReadBack.prototype.through;
+      const spy = vi.spyOn(PipelinedReadBack.prototype, 'through').mockImplementation(function (this: import('../../main/jobs/savecore/verify.ts').PipelinedReadBack, end, signal) {
+        through.push([end, copied]);
+        return original.call(this, end, signal);
+      });
+      const save = async (n: number, damage?: (temp: string) => void) => {
+        const r = await saveCore({
+          kd: opened.kd, memorySource: opened.rawDump, deviceName: x.device, kernelSource: opened.kernel!, ksyms: null,
+          corePath: join(x.crashDir, `netbsd.${n}.core`), kernelPath: join(x.crashDir, `netbsd.${n}`), dumpbytes: 3 << 20,
+          compress: false, level: 1, blockSize: 1 << 16, gzipChunkSize: 1 << 20, readBackRange: 256 << 10,
+          emit: () => undefined, log: () => undefined,
+          onBlockCopied: (done) => void (copied = done),
+          beforeVerify: damage,
+        });
+        return { r };
+      };
+      const ok = await save(0);
+      spy.mockRestore();
+      expect(ok.r.ok).toBe(true);
+      // ranges of 256 KiB re-read while blocks were still being copied, then the rest (to EOF) at the end
+      const during = through.filter(([end, at]) => end !== null && at < 3 << 20);
+      expect(during.length).toBeGreaterThan(1);
+      expect(during.every(([end, at]) => end! <= ok.r.core!.headerLength + at)).toBe(true); // never ahead of what was written
+      expect(through.at(-1)![0]).toBeNull();
+      expect(ok.r.coreVerification).toMatchObject({ ok: true, method: 'read-back', fileSha256Checked: false, coreLength: ok.r.core!.headerLength + (3 << 20) });
+      expect(ok.r.coreVerification!.memorySha256).toBe(ok.r.core!.memorySha256);
+      const device = readFileSync(x.device);
+      expect(createHash('sha256').update(device.subarray(opened.kd.dumpOff, opened.kd.dumpOff + (3 << 20))).digest('hex')).toBe(ok.r.core!.memorySha256);
+
+      const flipped = await save(1, (temp) => {
+        const b = readFileSync(temp);
+        b[b.length - 3] ^= 0x20;
+        writeFileSync(temp, b);
+      });
+      expect([flipped.r.ok, flipped.r.failure]).toEqual([false, 'verify']);
+      expect(flipped.r.coreVerification!.reason).toMatch(/memory data SHA-256 .* differs from the dump's/);
+
+      const cut = await save(2, (temp) => writeFileSync(temp, readFileSync(temp).subarray(0, -1000)));
+      expect([cut.r.ok, cut.r.failure]).toEqual([false, 'verify']);
+      expect(cut.r.coreVerification!.reason).toMatch(/^core holds \d+ bytes, expected \d+$/);
+    } finally {
+      await opened.close();
+      rmSync(x.root, { recursive: true, force: true });
+    }
+  });
+
+  it('PipelinedReadBack: ranges re-read as they are synced, the rest at finish; the verdict is verifyCore\'s', async () => {
+    const { PipelinedReadBack } = await import('../../main/jobs/savecore/verify.ts');
+    const dir = mkdtempSync(join(tmpdir(), 'kvmdump-readback-'));
+    try {
+      const header = Buffer.alloc(700, 3);
+      const memory = randomBytes((9 << 20) + 123); // more than the read-back's 4 buffers of 4 MiB: they are reused
+      const file = Buffer.concat([header, memory]);
+      const path = join(dir, 'core');
+      const exp: VerifyExpectation = {
+        path, compressed: false, headerLength: header.length, headerSha256: sha(header), memoryLength: memory.length,
+        memorySha256: sha(memory), fileSha256: sha(file),
+      };
+      const check = async (content: Buffer, cuts: number[]) => {
+        writeFileSync(path, content);
+        const rb = await PipelinedReadBack.open(path, header.length);
+        try {
+          for (const c of cuts) await rb.through(c);
+          return await rb.finish(exp);
+        } finally {
+          await rb.dispose();
+        }
+      };
+      expect(await check(file, [100, 5000, 4 << 20, 13 << 20])).toMatchObject({ ok: true, coreLength: file.length, method: 'read-back' });
+      expect(await check(file, [])).toMatchObject({ ok: true });
+      const bad = Buffer.from(file);
+      bad[300] ^= 1;
+      expect((await check(bad, [1 << 20])).reason).toBe('core header differs from the header written');
+      expect((await check(Buffer.concat([file, Buffer.of(0)]), [1 << 20])).reason).toMatch(/^core holds/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

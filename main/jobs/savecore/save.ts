@@ -10,10 +10,10 @@ import { MemorySink, type DumpSource } from '../../../core/source.ts';
 import type { Kvm } from '../../../core/kvm.ts';
 import { GzipPool, ParallelGzipWriter, type ByteWriter, type MemberProof, type Tamper } from './compress.ts';
 import { DumpReadFailure, readRegion } from './copy.ts';
-import { streamSha256, type StreamHash } from './hash.ts';
+import { sharedBytes, streamSha256, ThreadedSha256, type StreamHash } from './hash.ts';
 import { ProgressMeter, type EventSink } from './events.ts';
 import type { LogLine } from './checks.ts';
-import { verifyCore, type VerifyResult } from './verify.ts';
+import { PipelinedReadBack, verifyCore, type VerifyResult } from './verify.ts';
 import { DurableFile, WriteError } from './writer.ts';
 import { writeKsymsKernel, type KsymsAddresses } from '../../../core/ksyms/rebuild.ts';
 import { dumpView } from '../../../core/kvm/view.ts';
@@ -36,6 +36,8 @@ export interface SaveInput {
   blockSize: number;
   gzipChunkSize: number;
   workers?: number;
+  /** Plain: bytes fsynced and re-read at a time while the rest is written (default READ_BACK_RANGE; tests). */
+  readBackRange?: number;
   /** Tests: see GzipPool's hooks. */
   tamperMember?(n: number): Tamper;
   signal?: AbortSignal;
@@ -98,6 +100,8 @@ function chunkHasher(rest: StreamHash | Hash, headerLength = 0, header?: Hash): 
 }
 
 const WRITE_BEHIND = 4;
+/** A plain core is fsynced and re-read by ranges of this size while the rest is written. */
+const READ_BACK_RANGE = 64 << 20;
 
 export type KernelOrigin = 'ksyms' | 'kernel-file';
 
@@ -121,6 +125,7 @@ export function cIntOf(n: number): number {
 export async function saveCore(input: SaveInput): Promise<SaveResult> {
   const result: SaveResult = { ok: false, failure: null, core: null, kernel: null, ksymsFallback: null, coreVerification: null, kernelVerification: null };
   const files: DurableFile[] = [];
+  let readBack: PipelinedReadBack | null = null;
   const pool = input.compress ? new GzipPool(input.level, input.workers, { tamperMember: input.tamperMember }) : null;
   try {
     // savecore opens the core (7.6 step 3) and writes its header (6) before announcing it (7).
@@ -135,7 +140,9 @@ export async function saveCore(input: SaveInput): Promise<SaveResult> {
     }
     input.log({ priority: 'notice', message: `writing ${input.compress ? 'compressed ' : ''}core to ${input.corePath}` });
     const headerBytes = header.bytes();
-    const memory = await copyCore(input, core, pool, headerBytes, result);
+    // plain: the read-back runs beside the copy (copyCore), -z: after it (verify.ts)
+    readBack = input.compress ? null : await PipelinedReadBack.open(core.tempPath, headerBytes.length);
+    const memory = await copyCore(input, core, pool, headerBytes, result, readBack);
     if (!memory) return result;
     const coreSha = await core.finish();
 
@@ -172,7 +179,7 @@ export async function saveCore(input: SaveInput): Promise<SaveResult> {
       memoryLength, memorySha256: memory.sha256, fileSha256: coreSha,
       // plain: header compared and memory hashed = every byte checked; re-hashing the file adds nothing
       checkFileHash: input.compress, members: memory.members,
-    }, input.signal, (d) => meter.update(d));
+    }, input.signal, (d) => meter.update(d), readBack);
     meter.update(headerBytes.length + memoryLength, true);
     result.kernelVerification = await verifyOrExplain({
       path: kernel.tempPath, compressed: input.compress, headerLength: 0, headerSha256: sha256Of(new Uint8Array(0)),
@@ -213,6 +220,7 @@ export async function saveCore(input: SaveInput): Promise<SaveResult> {
     }
     throw e;
   } finally {
+    await readBack?.dispose();
     for (const f of files) await f.abort();
     await pool?.close();
   }
@@ -221,7 +229,8 @@ export async function saveCore(input: SaveInput): Promise<SaveResult> {
 /** The core's temporary file; savecore's "<path>: fdopen: %m" (plain) or "<path>: %m" (-z) on failure. */
 async function createCore(input: SaveInput): Promise<DurableFile> {
   try {
-    return await DurableFile.create(input.corePath, streamSha256());
+    // plain: the bytes as written are hashed on a thread of their own, from the shared blocks
+    return await DurableFile.create(input.corePath, input.compress ? streamSha256() : new ThreadedSha256());
   } catch (e) {
     if (!(e instanceof WriteError) || input.compress) throw e;
     throw new WriteError(e.errno, `${input.corePath}: fdopen: ${strerror(e.errno)}`);
@@ -230,9 +239,10 @@ async function createCore(input: SaveInput): Promise<DurableFile> {
 
 async function verifyOrExplain(
   exp: Parameters<typeof verifyCore>[0], signal: AbortSignal | undefined, onProgress?: (d: number) => void,
+  readBack: PipelinedReadBack | null = null,
 ): Promise<VerifyResult> {
   try {
-    return await verifyCore(exp, { signal, onProgress });
+    return readBack ? await readBack.finish(exp, { signal, onProgress }) : await verifyCore(exp, { signal, onProgress });
   } catch (e) {
     if (signal?.aborted) throw e;
     const none = '';
@@ -243,6 +253,7 @@ async function verifyOrExplain(
 /** Header then the memory data; null (with savecore's messages logged) on a read or write failure. */
 async function copyCore(
   input: SaveInput, file: DurableFile, pool: GzipPool | null, headerBytes: Uint8Array, result: SaveResult,
+  readBack: PipelinedReadBack | null,
 ): Promise<{ sha256: string; members?: ProvenMembers } | null> {
   const hash = streamSha256();
   const headerHash = createHash('sha256');
@@ -251,29 +262,56 @@ async function copyCore(
   const out = openOutput(file, input, pool, chunkHasher(hash, headerBytes.length, headerHash));
   const total = copiedLength(input.dumpbytes);
   const meter = new ProgressMeter(input.emit, 'core', total);
-  const writes: Promise<void>[] = [];
-  const track = (p: Promise<void>) => {
+  const writes: { p: Promise<void>; block?: Uint8Array }[] = [];
+  const track = (p: Promise<void>, block?: Uint8Array) => {
     p.catch(() => undefined); // awaited in order below
-    writes.push(p);
+    writes.push({ p, block });
+  };
+  // plain: blocks written (and hashed) are read into again, not allocated anew (page faults)
+  const spare: Uint8Array[] = [];
+  const alloc = (size: number) => (spare.length > 0 && spare[spare.length - 1].length === size ? spare.pop()! : sharedBytes(size));
+  // plain: every READ_BACK_RANGE bytes written, fdatasync them and re-read them while the next are written
+  let written = 0;
+  let rangeEnd = 0;
+  let readingBack: Promise<void> = Promise.resolve();
+  const settleOne = async (last = false) => {
+    const w = writes.shift()!;
+    await w.p;
+    written += w.block?.length ?? headerBytes.length;
+    if (w.block && !pool) {
+      await hash.settled?.();
+      spare.push(w.block);
+    }
+    // the last writes are re-read by verification, after the file's final fsync
+    if (readBack && !last && written - rangeEnd >= (input.readBackRange ?? READ_BACK_RANGE)) {
+      const end = (rangeEnd = written);
+      readingBack = readingBack.then(async () => {
+        await file.datasync();
+        await readBack.through(end, input.signal);
+      });
+      readingBack.catch(() => undefined); // awaited below
+    }
   };
   let done = 0;
   try {
     track(out.write(headerBytes));
     if (total > 0) {
-      for await (const block of readRegion(input.memorySource, input.kd.dumpOff, total, input.blockSize, 4, input.signal)) {
+      // plain: blocks in shared memory, so the hash of the file as written takes them without a copy
+      for await (const block of readRegion(input.memorySource, input.kd.dumpOff, total, input.blockSize, 4, input.signal, pool ? undefined : alloc)) {
         if (!pool) await hash.update(block);
-        while (writes.length >= out.concurrency) await writes.shift();
-        track(out.write(block));
+        while (writes.length >= out.concurrency) await settleOne();
+        track(out.write(block), block);
         done += block.length;
         meter.update(done);
         input.onBlockCopied?.(done, total);
         input.signal?.throwIfAborted();
       }
     }
-    while (writes.length > 0) await writes.shift();
+    while (writes.length > 0) await settleOne(true);
     await out.end();
+    await readingBack;
   } catch (e) {
-    await Promise.allSettled(writes); // no write may still be running when the file is removed
+    await Promise.allSettled([...writes.map((w) => w.p), readingBack]); // nothing may still be running when the file is removed
     await hash.dispose();
     if (e instanceof DumpReadFailure) {
       input.log(e.detail.kind === 'eof'

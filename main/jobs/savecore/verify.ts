@@ -14,7 +14,8 @@ import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
-import { streamSha256 } from './hash.ts';
+import { sharedBytes, streamSha256, ThreadedSha256 } from './hash.ts';
+import type { FileHandle } from 'node:fs/promises';
 import type { MemberProof } from './compress.ts';
 
 export interface VerifyExpectation {
@@ -246,3 +247,81 @@ async function verifySequentially(
   });
 }
 
+/** Reads of the pipelined read-back, and how many buffers it cycles through. */
+const READ_BACK_SIZE = 4 << 20;
+const READ_BACK_BUFFERS = 4;
+
+/**
+ * The read-back of a plain core, pipelined with writing it: save.ts fsyncs (fdatasync) what has been
+ * written so far, then through(end) re-reads it while the next range is written; finish(), after the
+ * file's final fsync, re-reads the rest to the end of the file and judges it like verifyCore. Every
+ * byte of the file is re-read after it was fsynced. The memory part is hashed on a thread of its own
+ * (the other core hashes the bytes as they are written), in shared buffers reused once hashed.
+ */
+export class PipelinedReadBack {
+  private pos = 0;
+  private readonly headerHash = createHash('sha256');
+  private readonly memoryHash = new ThreadedSha256();
+  private readonly bufs = Array.from({ length: READ_BACK_BUFFERS }, () => sharedBytes(READ_BACK_SIZE));
+  /** Per buffer: the hasher's chunk count once its last chunk was given (0: nothing to wait for). */
+  private readonly posted = new Array<number>(READ_BACK_BUFFERS).fill(0);
+  private next = 0;
+  private closed = false;
+
+  private constructor(private readonly fh: FileHandle, private readonly headerLength: number) {}
+
+  static async open(path: string, headerLength: number): Promise<PipelinedReadBack> {
+    return new PipelinedReadBack(await open(path, 'r'), headerLength);
+  }
+
+  /** Bytes re-read so far. */
+  get done(): number {
+    return this.pos;
+  }
+
+  /** Re-read and hash the file up to `end` (or its end of file, when `end` is null). */
+  async through(end: number | null, signal?: AbortSignal): Promise<void> {
+    while (end === null || this.pos < end) {
+      signal?.throwIfAborted();
+      const slot = this.next;
+      this.next = (slot + 1) % this.bufs.length;
+      await this.memoryHash.settled(this.posted[slot]); // its last chunk hashed before it is refilled
+      const buf = this.bufs[slot];
+      const want = end === null ? READ_BACK_SIZE : Math.min(READ_BACK_SIZE, end - this.pos);
+      const { bytesRead } = await this.fh.read(buf, 0, want, this.pos);
+      if (bytesRead === 0) break;
+      const got = buf.subarray(0, bytesRead);
+      const headLeft = Math.max(0, Math.min(bytesRead, this.headerLength - this.pos));
+      if (headLeft > 0) this.headerHash.update(got.subarray(0, headLeft));
+      if (bytesRead > headLeft) {
+        const hashed = this.memoryHash.update(got.subarray(headLeft));
+        this.posted[slot] = this.memoryHash.count;
+        await hashed;
+      }
+      this.pos += bytesRead;
+    }
+  }
+
+  /** The rest of the file, then the same judgement as verifyCore's. */
+  async finish(exp: VerifyExpectation, opts: { signal?: AbortSignal; onProgress?: (done: number) => void } = {}): Promise<VerifyResult> {
+    await this.through(null, opts.signal);
+    opts.onProgress?.(this.pos);
+    const memorySha256 = await this.memoryHash.digest();
+    await this.close();
+    return judge(exp, {
+      fileSha256: exp.fileSha256, headerSha256: this.headerHash.digest('hex'), memorySha256, coreLength: this.pos,
+      fileSha256Checked: false, method: 'read-back',
+    });
+  }
+
+  async dispose(): Promise<void> {
+    await this.memoryHash.dispose();
+    await this.close();
+  }
+
+  private async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.fh.close().catch(() => undefined);
+  }
+}
