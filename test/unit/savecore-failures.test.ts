@@ -214,6 +214,28 @@ describe('savecore job: failures while saving', () => {
       },
     });
     expect([r.status, r.exitCode]).toEqual(['refused', 1]);
+    expect(messagesOf(r).join('\n')).toMatch(/verification of the core failed: file SHA-256 differs from the bytes written/);
+    expect(savedFiles(d)).toEqual([]);
+    expect(intact(d)).toBe(true);
+  });
+
+  it('verification mismatch with -z: a truncated archive', async () => {
+    const d = dump({ flavour: 'amd64', seed: 7 });
+    const r = await run(d, { compress: true }, {
+      hooks: { beforeVerify: (temp) => writeFileSync(temp, readFileSync(temp).subarray(0, -8)) },
+    });
+    expect([r.status, r.exitCode]).toEqual(['refused', 1]);
+    expect(messagesOf(r).join('\n')).toMatch(/verification of the core failed: file SHA-256 differs/);
+    expect(savedFiles(d)).toEqual([]);
+    expect(intact(d)).toBe(true);
+  });
+
+  it('verification mismatch with -z: a member that does not inflate to its chunk (checked on its worker)', async () => {
+    const d = dump({ flavour: 'amd64', seed: 7 });
+    const r = await run(d, { compress: true, gzipChunkSize: 1 << 20 }, { hooks: { tamperMember: (n) => (n === 1 ? 'flip' : undefined) } });
+    expect([r.status, r.exitCode]).toEqual(['refused', 1]);
+    expect(messagesOf(r).join('\n')).toMatch(/verification of the core failed: gzip member 1 \(uncompressed bytes 1048576-2097152\)/);
+    expect(messagesOf(r).join('\n')).toMatch(/NOT invalidated/);
     expect(savedFiles(d)).toEqual([]);
     expect(intact(d)).toBe(true);
   });

@@ -17,9 +17,13 @@ export class DumpReadFailure extends Error {
   }
 }
 
-/** Yield `length` bytes from `offset` in blocks of `blockSize`; a short read throws DumpReadFailure. */
+/**
+ * Yield `length` bytes from `offset` in blocks of `blockSize`, each a new buffer from `alloc`; a
+ * short read throws DumpReadFailure.
+ */
 export async function* readRegion(
   src: DumpSource, offset: number, length: number, blockSize: number, depth = 4, signal?: AbortSignal,
+  alloc: (size: number) => Uint8Array = (size) => new Uint8Array(size),
 ): AsyncGenerator<Uint8Array> {
   const ahead: { at: number; p: Promise<Uint8Array> }[] = [];
   let next = 0;
@@ -27,7 +31,7 @@ export async function* readRegion(
     const at = next;
     const size = Math.min(blockSize, length - at);
     next += size;
-    const buf = new Uint8Array(size);
+    const buf = alloc(size);
     const p = preadFully(src, buf, offset + at).then(
       (n) => {
         if (n !== size) throw new DumpReadFailure({ kind: 'eof', offset: offset + at + n });

@@ -35,6 +35,7 @@ import { saveCore, type SaveResult } from './save.ts';
 import { existsMessage, firstExisting, ReadBackMismatch, removeStalePartials, writeFileVerified } from './writer.ts';
 import { readRegion } from './copy.ts';
 import { streamSha256 } from './hash.ts';
+import type { Tamper } from './compress.ts';
 
 export type { SavecoreOptions } from './options.ts';
 export type { SavecoreEvent } from './events.ts';
@@ -48,6 +49,8 @@ export interface SavecoreHooks {
   afterInvalidate?(): Promise<void> | void;
   /** Wraps the device's read-only source (tests inject EIO, short reads, early EOF). */
   wrapDevice?(src: DumpSource): DumpSource;
+  /** -z: damage the n-th gzip member (0-based) on its worker before it is checked (tests: a deflate that went wrong). */
+  tamperMember?(n: number): Tamper;
 }
 
 export interface SavecoreControl {
@@ -440,6 +443,7 @@ class SavecoreRun {
         log: (l) => this.log(l.priority, l.message),
         beforeVerify: this.ctl.hooks?.beforeVerify,
         onBlockCopied: this.ctl.hooks?.onBlockCopied,
+        tamperMember: this.ctl.hooks?.tamperMember,
       });
     } catch (e) {
       if (this.ctl.signal?.aborted || (e as Error).name === 'AbortError') throw new Cancelled();

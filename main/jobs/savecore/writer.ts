@@ -159,6 +159,17 @@ export class DurableFile {
       done += n;
     }
     await hashed;
+    // a shared chunk went to the hashing thread as it is: done only once hashed, so it can be reused
+    if (chunk.buffer instanceof SharedArrayBuffer) await this.hash.settled?.();
+  }
+
+  /** fdatasync what has been written so far (the pipelined read-back re-reads only synced bytes). */
+  async datasync(): Promise<void> {
+    try {
+      await this.fh.datasync();
+    } catch (e) {
+      throw new WriteError(errnoOf(e), `${this.finalPath}: ${strerror(errnoOf(e))}`);
+    }
   }
 
   /** fsync and close; the file keeps its temporary name until publish(). */
