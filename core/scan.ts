@@ -51,7 +51,15 @@ const MAGIC_U16 = new Uint16Array(new Uint8Array([KCORE_MAGIC >> 8, KCORE_MAGIC 
 /** How far a source without a size is scanned by default: a whole disk's worth, never forever. */
 export const UNSIZED_SCAN_LIMIT = 64 * 2 ** 30;
 
+/**
+ * Pieces of a readThrough scan: a buffer that stays in the CPU's cache while it is checked. The
+ * kernel's copy out of the page cache into 4 MiB buffers took 455 ms of system time for 2 GiB,
+ * into cat's 128 KiB 276 ms (perf stat).
+ */
+const THROUGH_PIECE = 128 << 10;
+
 export async function scanForDumps(src: DumpSource, opts: ScanOptions = {}): Promise<ScanCandidate[]> {
+  if (src.readThrough && opts.chunkSize === undefined && opts.readAhead === undefined) return scanThrough(src, opts);
   const chunkSize = Math.max(SECTOR, Math.ceil((opts.chunkSize ?? 4 << 20) / SECTOR) * SECTOR); // chunks start on sectors
   const maxCpu = opts.maxCpuDataSize ?? 16 << 20;
   const depth = opts.readAhead ?? 8;
@@ -97,6 +105,39 @@ export async function scanForDumps(src: DumpSource, opts: ScanOptions = {}): Pro
   }
   // Stopped by the limit, not by the end of the source: say so.
   if (i * chunkSize >= limit && (total === 0 || limit < total)) opts.onLimit?.(limit);
+  return found;
+}
+
+/** The same scan through the source's synchronous sequential read: each piece checked while hot. */
+async function scanThrough(src: DumpSource, opts: ScanOptions): Promise<ScanCandidate[]> {
+  const maxCpu = opts.maxCpuDataSize ?? 16 << 20;
+  const total = src.size;
+  const limit = Math.min(opts.maxBytes ?? Infinity, total === 0 ? UNSIZED_SCAN_LIMIT : Infinity);
+  const end = Math.min(total === 0 ? Infinity : total, limit);
+  const buf = new Uint8Array(Math.max(SECTOR, Math.min(THROUGH_PIECE, Math.ceil(end / SECTOR) * SECTOR)));
+  const words = new Uint16Array(buf.buffer, buf.byteOffset, buf.length >> 1);
+  const found: ScanCandidate[] = [];
+  let hits: { at: number; seg: Uint8Array }[] = [];
+  // Pieces start at buf[0] and on a sector (whole pieces, from offset 0): the magic at bytes 2..3.
+  const visit = (piece: Uint8Array, at: number) => {
+    for (let off = 0; off + KCORE_SEG_SIZE <= piece.length; off += SECTOR) {
+      if (words[(off >> 1) + 1] === MAGIC_U16) hits.push({ at: at + off, seg: piece.slice(off, off + KCORE_SEG_SIZE) });
+    }
+  };
+  let pos = 0;
+  while (pos < end) {
+    opts.signal?.throwIfAborted();
+    const reached = await src.readThrough!(buf, pos, end, visit);
+    for (const h of hits) {
+      const cand = await examine(src, h.at, h.seg, maxCpu, total);
+      if (cand) found.push(cand);
+    }
+    hits = [];
+    if (reached > pos) opts.onProgress?.(Math.min(reached, total || reached), total || limit);
+    if (reached === pos || (reached < end && reached % buf.length !== 0)) return found; // the end of the source
+    pos = reached;
+  }
+  if (pos >= limit && (total === 0 || limit < total)) opts.onLimit?.(limit);
   return found;
 }
 

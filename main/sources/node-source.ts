@@ -197,6 +197,33 @@ class HandleIo {
     return offsets.length;
   }
 
+  /**
+   * readThrough's loop: whole pieces into one buffer, synchronously, for one time slice. Each piece
+   * is filled before it is visited (a short read is continued), so pieces stay whole sectors.
+   */
+  readThrough(buf: Uint8Array, offset: number, end: number, visit: (piece: Uint8Array, at: number) => void): number {
+    const until = performance.now() + GATHER_SLICE_MS;
+    let pos = offset;
+    while (pos < end) {
+      const want = Math.min(buf.length, end - pos);
+      let got = 0;
+      while (got < want) {
+        let n: number;
+        try {
+          n = readSync(this.handle.fd, buf, got, want - got, pos + got);
+        } catch (e) {
+          throw ioError(this.path, 'read', e, pos + got);
+        }
+        if (n <= 0) break;
+        got += n;
+      }
+      if (got > 0) visit(buf.subarray(0, got), pos);
+      pos += got;
+      if (got < want || performance.now() > until) break;
+    }
+    return pos;
+  }
+
   async writeFully(buf: Uint8Array, offset: number): Promise<number> {
     let done = 0;
     while (done < buf.length) {
@@ -309,6 +336,18 @@ class NodeFileSource implements NodeSource {
       return offsets.length && (await this.io.readAligned(buf.subarray(0, length), offsets[0]!)) === length ? 1 : 0;
     }
     return this.io.readEach(buf, offsets, length);
+  }
+
+  async readThrough(buf: Uint8Array, offset: number, end: number, visit: (piece: Uint8Array, at: number) => void): Promise<number> {
+    this.checkUsable('read', offset);
+    await nextTurn(); // each slice starts on a fresh turn of the event loop
+    if (this.kind === 'chardev') {
+      // Raw devices take whole sectors only: one piece through the aligned path.
+      const n = await this.io.readAligned(buf.subarray(0, Math.min(buf.length, end - offset)), offset);
+      if (n > 0) visit(buf.subarray(0, n), offset);
+      return offset + n;
+    }
+    return this.io.readThrough(buf, offset, end, visit);
   }
 
   pwrite?: (buf: Uint8Array, offset: number) => Promise<number> = async (buf, offset) => {

@@ -1,7 +1,11 @@
 // Dump discovery (scan): headers at any 512-byte boundary, across read-chunk boundaries, several
 // on one device, and noise that merely contains the magic bytes is not reported.
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { scanForDumps } from '../../core/scan.ts';
+import { openSource } from '../../main/sources/node-source.ts';
 import { MemorySource, type DumpSource } from '../../core/source.ts';
 import { buildDumpImage } from '../fixtures/dump-image.ts';
 
@@ -89,5 +93,81 @@ describe('scanForDumps', () => {
     const ac = new AbortController();
     ac.abort();
     await expect(scanForDumps(new MemorySource(img.toBytes()), { signal: ac.signal })).rejects.toThrow();
+  });
+});
+
+describe('scanForDumps through a source that reads through one buffer (readThrough)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kvmdump-scan-through-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const onDisk = async (name: string, bytes: Uint8Array) => {
+    const path = join(dir, name);
+    writeFileSync(path, bytes);
+    return openSource(path);
+  };
+  /** A memory source whose readThrough gives its caller a turn every three pieces. */
+  class SlicedSource extends MemorySource {
+    async readThrough(buf: Uint8Array, offset: number, end: number, visit: (piece: Uint8Array, at: number) => void): Promise<number> {
+      let pos = offset;
+      for (let k = 0; k < 3 && pos < end; k++) {
+        const n = await this.pread(buf.subarray(0, Math.min(buf.length, end - pos)), pos);
+        if (n <= 0) break;
+        visit(buf.subarray(0, n), pos);
+        pos += n;
+      }
+      return pos;
+    }
+  }
+
+  it('finds what the chunked scan finds: a header in the last sector of a 128 KiB piece, two dumps on one device', async () => {
+    const a = buildDumpImage({ flavour: 'amd64', seed: 7, dumplo: 255 }); // the header ends the first 128 KiB
+    const b = buildDumpImage({ flavour: 'aarch64', seed: 1, dumplo: 16 });
+    const disk = new Uint8Array((8 << 20) + b.size - 4096 + 1000); // not a whole number of pieces, nor of sectors
+    disk.set(a.toBytes());
+    disk.set(b.toBytes().subarray(0, b.size - 4096), 8 << 20);
+    const expected = await scanForDumps(new MemorySource(disk), { chunkSize: 1 << 20 });
+    expect(expected.map((c) => c.offset)).toEqual([a.facts.dumpOff, (8 << 20) + b.facts.dumpOff]);
+    expect(a.facts.dumpOff + 512).toBe(128 << 10);
+    const file = await onDisk('two.img', disk);
+    try {
+      expect(file.readThrough).toBeTypeOf('function');
+      expect(await scanForDumps(file)).toEqual(expected);
+    } finally {
+      await file.close();
+    }
+    expect(await scanForDumps(new SlicedSource(disk))).toEqual(expected);
+  });
+
+  it('stops at maxBytes and says so; progress ends where the scan did', async () => {
+    const img = buildDumpImage({ flavour: 'i386', seed: 8, dumplo: 64 });
+    const file = await onDisk('limit.img', img.toBytes());
+    try {
+      let limitAt = -1;
+      const seen: number[] = [];
+      const found = await scanForDumps(file, { maxBytes: 1 << 20, onLimit: (at) => (limitAt = at), onProgress: (d) => seen.push(d) });
+      expect(found.map((c) => c.offset)).toEqual([img.facts.dumpOff]);
+      expect(limitAt).toBe(1 << 20);
+      expect(seen.at(-1)).toBe(1 << 20);
+    } finally {
+      await file.close();
+    }
+  });
+
+  it('gives the event loop a turn on a long scan, and reports progress to the end', async () => {
+    const path = join(dir, 'sparse.img');
+    writeFileSync(path, new Uint8Array(0));
+    truncateSync(path, 768 << 20);
+    const file = await openSource(path);
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 1);
+    try {
+      const seen: number[] = [];
+      expect(await scanForDumps(file, { onProgress: (d) => seen.push(d) })).toEqual([]);
+      expect(seen.length).toBeGreaterThan(1);
+      expect(seen.at(-1)).toBe(768 << 20);
+      expect(ticks).toBeGreaterThan(0);
+    } finally {
+      clearInterval(timer);
+      await file.close();
+    }
   });
 });
