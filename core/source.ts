@@ -32,8 +32,8 @@ export interface DumpSource {
   preadEach?(buf: Uint8Array, offsets: readonly number[], length: number): Promise<number>;
   /**
    * Sequential read through one reused buffer: the bytes from offset up to end, a piece of
-   * buf.length at a time in buf from its start (shorter only at the end or EOF), each handed to visit while it is still
-   * in the CPU cache. Returns the offset reached: less than end when the source gave its caller a
+   * buf.length at a time at the start of buf (shorter only at the end or EOF), each handed to
+   * visit while it is still in the CPU cache. Returns the offset reached: less than end when the source gave its caller a
    * turn (call again from there), and `offset` itself at EOF. Optional: for file descriptors,
    * where a synchronous loop into a cache-sized buffer reads as fast as cat(1) does.
    */
