@@ -7,8 +7,8 @@
 import { isGzip } from '../../core/sources/gzip-format.ts';
 import { GzipSource } from '../../core/sources/gzip-source.ts';
 import type { AbortSignalLike } from '../../core/sources/gzip-index.ts';
-import { openSource, type NodeSource, type SourceIdentity } from '../sources/node-source.ts';
-import { isImageSet, readOnlyImageError, type ImageSetInfo, type ImageSetSource } from '../sources/image-set.ts';
+import { openSource, type NodeSource } from '../sources/node-source.ts';
+import { imageSetOf, isImageSet, readOnlyImageError, type ImageSetSource } from '../sources/image-set.ts';
 import { loadOrBuildGzipIndex } from './gzip-index-cache.ts';
 
 export interface DiskSourceOptions {
@@ -16,35 +16,6 @@ export interface DiskSourceOptions {
   writable?: boolean;
   signal?: AbortSignalLike;
   onIndexProgress?: (done: number, total: number) => void;
-}
-
-class GzipImage implements ImageSetSource {
-  readonly kind = 'file' as const;
-  readonly image: ImageSetInfo;
-  readonly identity: SourceIdentity;
-  constructor(
-    private readonly raw: NodeSource,
-    private readonly gzip: GzipSource,
-  ) {
-    this.image = { format: 'gzip', files: [raw.identity.path], compressedSize: raw.size };
-    this.identity = { ...raw.identity, size: gzip.size };
-  }
-
-  get name(): string {
-    return this.identity.path;
-  }
-
-  get size(): number {
-    return this.gzip.size;
-  }
-
-  pread(buf: Uint8Array, offset: number): Promise<number> {
-    return this.gzip.pread(buf, offset);
-  }
-
-  async close(): Promise<void> {
-    await this.raw.close();
-  }
 }
 
 /** True for a gzip whole-disk image opened by openDiskSource. */
@@ -59,7 +30,8 @@ export async function openDiskSource(path: string, opts: DiskSourceOptions = {})
     if (raw.identity.mode !== 'file' || isImageSet(raw) || !(await isGzip(raw))) return raw;
     if (opts.writable) throw readOnlyImageError(path, 'gzip');
     const index = await loadOrBuildGzipIndex(raw, { onProgress: opts.onIndexProgress, signal: opts.signal });
-    return new GzipImage(raw, new GzipSource(raw, index, { name: path }));
+    const gzip = new GzipSource(raw, index, { name: path });
+    return imageSetOf(gzip, [raw], { format: 'gzip', files: [raw.identity.path], compressedSize: raw.size }, { ...raw.identity, size: gzip.size });
   } catch (e) {
     await raw.close().catch(() => undefined);
     throw e;

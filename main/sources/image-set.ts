@@ -85,6 +85,11 @@ class ImageSet implements ImageSetSource {
   }
 }
 
+/** An image read through `inner`, owning `files` (closed with it): E01, split raw, or a gzip image. */
+export function imageSetOf(inner: DumpSource, files: NodeSource[], image: ImageSetInfo, identity: SourceIdentity): ImageSetSource {
+  return new ImageSet(inner, files, image, identity);
+}
+
 export interface ImageVerification {
   md5: { stored: string | null; computed: string };
   sha1: { stored: string | null; computed: string };
